@@ -1,0 +1,217 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseEnv } from 'node:util';
+import type { z } from 'zod';
+import { environmentSchema, type Environment } from './schema.ts';
+
+export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
+
+/** The assistant's configuration: parsed once at start, frozen, passed down explicitly. */
+export interface Config {
+  readonly database: {
+    /** Postgres URL, or undefined for the embedded database. */
+    readonly url: string | undefined;
+    /** Where the embedded database and uploaded files live. Absolute. */
+    readonly dataDir: string;
+    /** Uploaded files kept on disk; upload rows store paths relative to it. */
+    readonly uploadsDirectory: string;
+  };
+  readonly server: {
+    readonly host: string;
+    readonly port: number;
+    readonly accessKey: string | undefined;
+  };
+  readonly logLevel: Environment['LOG_LEVEL'];
+  /** LiveKit server; undefined means the embedded direct WebSocket transport. */
+  readonly livekit: { readonly url: string; readonly apiKey: string; readonly apiSecret: string } | undefined;
+  readonly agentName: string;
+  readonly llm: OpenAICompatible;
+  /** Model used for images and scanned pages; undefined when none is configured. */
+  readonly vision: OpenAICompatible | undefined;
+  readonly embedding: OpenAICompatible & { readonly dimensions: number };
+  readonly stt:
+    | {
+        readonly provider: 'deepgram';
+        readonly model: string;
+        readonly baseUrl: string | undefined;
+        readonly apiKey: string | undefined;
+      }
+    | ({ readonly provider: 'openai' } & OpenAICompatible);
+  readonly tts:
+    | {
+        readonly provider: 'elevenlabs';
+        readonly model: string;
+        readonly voiceId: string;
+        readonly baseUrl: string | undefined;
+        readonly apiKey: string | undefined;
+      }
+    | ({ readonly provider: 'openai'; readonly voice: string } & OpenAICompatible);
+  readonly redisUrl: string | undefined;
+  readonly limits: {
+    readonly uploadMaxBytes: number;
+    readonly imageMaxPixels: number;
+    readonly pdfMaxPages: number;
+  };
+}
+
+/** An OpenAI-compatible endpoint: OpenAI itself, or Ollama, vLLM, llama.cpp, a test fake. */
+export interface OpenAICompatible {
+  readonly model: string;
+  readonly baseUrl: string;
+  /** May be undefined for local servers that need no key. */
+  readonly apiKey: string | undefined;
+}
+
+/** A configuration problem, with a message that names the variable and says how to fix it. */
+export class ConfigError extends Error {
+  readonly userFacing = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  /** Defaults to `process.env`. Values here win over the `.env` file. */
+  env?: Record<string, string | undefined>;
+  /** Path of the `.env` file; defaults to `.env` in the working directory. `false` skips it. */
+  envFile?: string | false;
+  /** Base for relative paths such as DATA_DIR; defaults to the working directory. */
+  cwd?: string;
+}
+
+/**
+ * Reads the environment (and a `.env` file when present), validates it and returns
+ * a deeply frozen {@link Config}. Throws {@link ConfigError} listing every bad variable.
+ */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const fileValues = readEnvFile(options.envFile === undefined ? path.join(cwd, '.env') : options.envFile);
+  const merged: Record<string, string> = { ...fileValues };
+  for (const [key, value] of Object.entries(options.env ?? process.env)) {
+    if (value !== undefined) merged[key] = value;
+  }
+  // An empty value means "unset", as in most dotenv tooling.
+  for (const key of Object.keys(merged)) if (merged[key]?.trim() === '') delete merged[key];
+
+  const parsed = environmentSchema.safeParse(merged);
+  if (!parsed.success) throw new ConfigError(describeIssues(parsed.error.issues, merged));
+  return deepFreeze(buildConfig(parsed.data, cwd));
+}
+
+function readEnvFile(file: string | false): Record<string, string> {
+  if (file === false || !existsSync(file)) return {};
+  try {
+    return parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw new ConfigError(`Could not read ${file}: ${(error as Error).message}. Fix or remove the file.`);
+  }
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[], values: Record<string, string>): string {
+  const lines = issues.map((issue) => {
+    const key = String(issue.path[0] ?? '(environment)');
+    const value = values[key];
+    const shown = value === undefined ? 'it is not set' : `got ${JSON.stringify(redact(key, value))}`;
+    return `  ${key}: ${issue.message} (${shown}). Set ${key} in the environment or in .env; see .env.example.`;
+  });
+  return `Invalid configuration:\n${lines.join('\n')}`;
+}
+
+function redact(key: string, value: string): string {
+  return /KEY|SECRET|PASSWORD|TOKEN/.test(key) ? '***' : value;
+}
+
+function buildConfig(env: Environment, cwd: string): Config {
+  const problems: string[] = [];
+  const require = (condition: boolean, message: string) => condition || problems.push(`  ${message}`);
+
+  let livekit: Config['livekit'];
+  if (env.LIVEKIT_URL) {
+    require(!!env.LIVEKIT_API_KEY, 'LIVEKIT_API_KEY: required when LIVEKIT_URL is set. Set it to your LiveKit API key.');
+    require(!!env.LIVEKIT_API_SECRET, 'LIVEKIT_API_SECRET: required when LIVEKIT_URL is set. Set it to your LiveKit API secret.');
+    livekit = {
+      url: env.LIVEKIT_URL,
+      apiKey: env.LIVEKIT_API_KEY ?? '',
+      apiSecret: env.LIVEKIT_API_SECRET ?? '',
+    };
+  }
+  if (env.STT_PROVIDER === 'deepgram')
+    require(!!env.DEEPGRAM_API_KEY ||
+      !!env.DEEPGRAM_BASE_URL, 'DEEPGRAM_API_KEY: required when STT_PROVIDER=deepgram. Set it, or set STT_PROVIDER=openai.');
+  if (env.TTS_PROVIDER === 'elevenlabs')
+    require(!!env.ELEVENLABS_API_KEY ||
+      !!env.ELEVENLABS_BASE_URL, 'ELEVENLABS_API_KEY: required when TTS_PROVIDER=elevenlabs. Set it, or set TTS_PROVIDER=openai.');
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
+
+  const openaiBaseUrl = trimSlash(env.OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL);
+  const openai = (model: string, baseUrl: string | undefined): OpenAICompatible => ({
+    model,
+    baseUrl: trimSlash(baseUrl ?? openaiBaseUrl),
+    apiKey: env.OPENAI_API_KEY,
+  });
+  const llm = openai(env.LLM_MODEL, env.LLM_BASE_URL);
+
+  const sttProvider = env.STT_PROVIDER ?? (env.DEEPGRAM_API_KEY ? 'deepgram' : 'openai');
+  const ttsProvider = env.TTS_PROVIDER ?? (env.ELEVENLABS_API_KEY ? 'elevenlabs' : 'openai');
+
+  return {
+    database: {
+      url: env.DATABASE_URL,
+      dataDir: path.resolve(cwd, env.DATA_DIR),
+      uploadsDirectory: path.resolve(cwd, env.DATA_DIR, 'uploads'),
+    },
+    server: { host: env.HOST, port: env.PORT, accessKey: env.APP_ACCESS_KEY },
+    logLevel: env.LOG_LEVEL,
+    livekit,
+    agentName: env.AGENT_NAME,
+    llm,
+    vision: env.VISION_MODEL ? { ...llm, model: env.VISION_MODEL } : undefined,
+    embedding: {
+      ...openai(env.EMBEDDING_MODEL, env.EMBEDDING_BASE_URL),
+      dimensions: env.EMBEDDING_DIMENSIONS,
+    },
+    stt:
+      sttProvider === 'deepgram'
+        ? {
+            provider: 'deepgram',
+            model: env.STT_MODEL ?? 'nova-3',
+            baseUrl: env.DEEPGRAM_BASE_URL,
+            apiKey: env.DEEPGRAM_API_KEY,
+          }
+        : { provider: 'openai', ...openai(env.STT_MODEL ?? 'gpt-4o-mini-transcribe', env.STT_BASE_URL) },
+    tts:
+      ttsProvider === 'elevenlabs'
+        ? {
+            provider: 'elevenlabs',
+            model: env.TTS_MODEL ?? 'eleven_flash_v2_5',
+            // "Rachel", one of ElevenLabs' default voices.
+            voiceId: env.ELEVENLABS_VOICE_ID ?? '21m00Tcm4TlvDq8ikWAM',
+            baseUrl: env.ELEVENLABS_BASE_URL,
+            apiKey: env.ELEVENLABS_API_KEY,
+          }
+        : {
+            provider: 'openai',
+            voice: env.TTS_VOICE ?? 'alloy',
+            ...openai(env.TTS_MODEL ?? 'gpt-4o-mini-tts', env.TTS_BASE_URL),
+          },
+    redisUrl: env.REDIS_URL,
+    limits: {
+      uploadMaxBytes: env.UPLOAD_MAX_BYTES,
+      imageMaxPixels: env.IMAGE_MAX_PIXELS,
+      pdfMaxPages: env.PDF_MAX_PAGES,
+    },
+  };
+}
+
+function trimSlash(value: string): string {
+  return value.replace(/\/+$/, '');
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

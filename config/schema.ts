@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * The raw environment the assistant reads, one entry per variable. Every key here
+ * is documented in `.env.example` and in the README's configuration table.
+ * Values arrive as strings; empty strings count as "unset".
+ */
+const optionalText = z.string().trim().min(1).optional();
+
+const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+    )
+    .optional();
+
+const httpUrl = url(['http:', 'https:']);
+
+const integer = (minimum: number, maximum: number) =>
+  z.coerce
+    .number({ message: 'expected a whole number' })
+    .int({ message: 'expected a whole number' })
+    .min(minimum, { message: `expected at least ${minimum}` })
+    .max(maximum, { message: `expected at most ${maximum}` });
+
+export const environmentSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DATA_DIR: z.string().trim().min(1).default('.data'),
+  HOST: z.string().trim().min(1).default('127.0.0.1'),
+  PORT: integer(1, 65_535).default(3000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  LIVEKIT_URL: url(['ws:', 'wss:', 'http:', 'https:']),
+  LIVEKIT_API_KEY: optionalText,
+  LIVEKIT_API_SECRET: optionalText,
+  AGENT_NAME: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, { message: 'expected letters, digits, "-" or "_" only' })
+    .default('assistant'),
+
+  OPENAI_API_KEY: optionalText,
+  OPENAI_BASE_URL: httpUrl,
+  LLM_MODEL: z.string().trim().min(1).default('gpt-4.1-mini'),
+  LLM_BASE_URL: httpUrl,
+  VISION_MODEL: optionalText,
+  EMBEDDING_MODEL: z.string().trim().min(1).default('text-embedding-3-small'),
+  EMBEDDING_BASE_URL: httpUrl,
+  EMBEDDING_DIMENSIONS: integer(2, 16_000).default(1536),
+
+  STT_PROVIDER: z.enum(['deepgram', 'openai'], { message: 'expected "deepgram" or "openai"' }).optional(),
+  STT_MODEL: optionalText,
+  STT_BASE_URL: httpUrl,
+  DEEPGRAM_API_KEY: optionalText,
+  DEEPGRAM_BASE_URL: url(['ws:', 'wss:', 'http:', 'https:']),
+
+  TTS_PROVIDER: z.enum(['elevenlabs', 'openai'], { message: 'expected "elevenlabs" or "openai"' }).optional(),
+  TTS_MODEL: optionalText,
+  TTS_VOICE: optionalText,
+  TTS_BASE_URL: httpUrl,
+  ELEVENLABS_API_KEY: optionalText,
+  ELEVENLABS_BASE_URL: url(['ws:', 'wss:', 'http:', 'https:']),
+  ELEVENLABS_VOICE_ID: optionalText,
+
+  APP_ACCESS_KEY: z.string().trim().min(12, { message: 'expected at least 12 characters' }).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']),
+
+  UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024).default(25 * 1024 * 1024),
+  IMAGE_MAX_PIXELS: integer(1, 1_000_000_000).default(40_000_000),
+  PDF_MAX_PAGES: integer(1, 100_000).default(500),
+});
+
+export type Environment = z.infer<typeof environmentSchema>;
+
+/** Every variable the assistant reads; `.env.example` must list each of them. */
+export const environmentKeys = Object.keys(environmentSchema.shape) as (keyof Environment)[];

@@ -1,0 +1,22 @@
+/**
+ * The database layer: the only place with SQL. Imports nothing of the rest of the app.
+ */
+export {
+  openDatabase,
+  compareVersions,
+  checkVectorAvailable,
+  type Database,
+  type Queryable,
+  type OpenDatabaseOptions,
+} from './connection.ts';
+export { DatabaseSetupError } from './errors.ts';
+export { migrate, resetEmbeddings, readMigrations } from './migrate.ts';
+export { transaction } from './transaction.ts';
+export { reciprocalRankFusion, fuseRankedRows } from './rank-fusion.ts';
+export * from './queries/search.ts';
+export * from './queries/memories.ts';
+export * from './queries/users.ts';
+export * from './queries/conversations.ts';
+export * from './queries/documents.ts';
+export * from './queries/uploads.ts';
+export * from './queries/erase.ts';

@@ -1,0 +1,86 @@
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type pg from 'pg';
+import { transaction } from '../transaction.ts';
+
+/** What an erasure removed. Holds no personal data: no user id, no identities, no names. */
+export interface ErasureReceipt {
+  id: string;
+  erasedAt: Date;
+  rowsDeleted: Record<string, number>;
+  filesDeleted: number;
+  /** Files that could not be removed (paths inside the uploads folder, named by upload id). */
+  filesNotDeleted: string[];
+}
+
+/**
+ * Tables holding a user's rows, children first so every count is exact. Deleting the
+ * user at the end also cascades to any table added later (every personal table
+ * references users ON DELETE CASCADE; the erase test checks the whole catalog).
+ */
+const TABLES_BY_USER_COLUMN: readonly [table: string, column: string][] = [
+  ['messages', 'user_id'],
+  ['memories', 'user_id'],
+  ['uploads', 'user_id'],
+  ['chunks', 'owner_id'],
+  ['documents', 'owner_id'],
+  ['conversations', 'user_id'],
+  ['user_identities', 'user_id'],
+  ['users', 'id'],
+];
+
+/**
+ * Erases everything about a user: every row in every table and every uploaded file
+ * on disk, in one transaction, and records a receipt. Shared documents stay.
+ * Erasing an unknown user succeeds with zero counts.
+ *
+ * @param uploadsDirectory folder that upload paths are relative to.
+ */
+export async function eraseUser(
+  pool: pg.Pool,
+  userId: string,
+  uploadsDirectory: string,
+): Promise<ErasureReceipt> {
+  const { receipt, files } = await transaction(pool, async (client) => {
+    const { rows: fileRows } = await client.query<{ path: string }>(
+      `select path from uploads where user_id = $1 and storage = 'disk'`,
+      [userId],
+    );
+    const rowsDeleted: Record<string, number> = {};
+    for (const [table, column] of TABLES_BY_USER_COLUMN) {
+      const result = await client.query(`delete from ${table} where ${column} = $1`, [userId]);
+      rowsDeleted[table] = result.rowCount ?? 0;
+    }
+    const { rows } = await client.query<{ id: string; erased_at: Date }>(
+      'insert into erasure_receipts (rows_deleted, files_deleted) values ($1, $2) returning id, erased_at',
+      [JSON.stringify(rowsDeleted), fileRows.length],
+    );
+    const row = rows[0] as { id: string; erased_at: Date };
+    return {
+      receipt: {
+        id: row.id,
+        erasedAt: row.erased_at,
+        rowsDeleted,
+        filesDeleted: 0,
+        filesNotDeleted: [] as string[],
+      },
+      files: fileRows.map((file) => file.path),
+    };
+  });
+  // Files go after the commit: a rolled-back erasure must not have lost them.
+  const root = path.resolve(uploadsDirectory);
+  for (const file of files) {
+    const absolute = path.resolve(root, file);
+    if (!absolute.startsWith(root + path.sep)) {
+      receipt.filesNotDeleted.push(file);
+      continue;
+    }
+    try {
+      await rm(absolute, { force: true });
+      receipt.filesDeleted++;
+    } catch {
+      receipt.filesNotDeleted.push(file);
+    }
+  }
+  return receipt;
+}

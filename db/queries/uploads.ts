@@ -1,0 +1,47 @@
+import type { Queryable } from '../connection.ts';
+
+export interface NewUpload {
+  userId: string;
+  conversationId?: string | null;
+  documentId?: string | null;
+  fileName: string;
+  mimeType: string;
+  byteSize: number;
+  sha256: string;
+  /** Kept on disk: a path relative to the uploads folder (erasure deletes the file)... */
+  path?: string;
+  /** ...or kept in the row. */
+  data?: Buffer;
+}
+
+/** Records a file a user sent, stored either on disk or in the database. */
+export async function recordUpload(db: Queryable, upload: NewUpload): Promise<string> {
+  if ((upload.path === undefined) === (upload.data === undefined)) {
+    throw new TypeError('recordUpload needs exactly one of path or data');
+  }
+  const { rows } = await db.query<{ id: string }>(
+    `insert into uploads (user_id, conversation_id, document_id, file_name, mime_type, byte_size, sha256, storage, path, data)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) returning id`,
+    [
+      upload.userId,
+      upload.conversationId ?? null,
+      upload.documentId ?? null,
+      upload.fileName,
+      upload.mimeType,
+      upload.byteSize,
+      upload.sha256,
+      upload.path !== undefined ? 'disk' : 'database',
+      upload.path ?? null,
+      upload.data ?? null,
+    ],
+  );
+  return (rows[0] as { id: string }).id;
+}
+
+export async function attachUploadToDocument(
+  db: Queryable,
+  uploadId: string,
+  documentId: string,
+): Promise<void> {
+  await db.query('update uploads set document_id = $2 where id = $1', [uploadId, documentId]);
+}
