@@ -1,0 +1,155 @@
+import { DEFAULT_API_CONNECT_OPTIONS, initializeLogger, tts } from '@livekit/agents';
+import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
+import type { AudioFrame } from '@livekit/rtc-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { bytesToPcm, rootMeanSquare } from './audio-signal.ts';
+import type { ElevenLabsServer } from './elevenlabs-server.ts';
+import { startElevenLabsServer } from './elevenlabs-server.ts';
+
+let server: ElevenLabsServer;
+
+beforeAll(async () => {
+  initializeLogger({ pretty: false, level: 'fatal' });
+  server = await startElevenLabsServer({ apiKey: 'fake-key' });
+});
+afterAll(() => server.close());
+beforeEach(() => {
+  server.connections.length = 0;
+});
+
+const speaker = (options: Partial<elevenlabs.TTSOptions> = {}) =>
+  new elevenlabs.TTS({ baseURL: server.apiBaseUrl, apiKey: 'fake-key', ...options });
+
+interface Spoken {
+  frames: AudioFrame[];
+  words: string[];
+}
+
+/** Streams text through the plugin and gathers every frame and timed word. */
+async function speak(voice: elevenlabs.TTS, text: string, maxRetry = 3): Promise<Spoken> {
+  const stream = voice.stream({
+    connOptions: { ...DEFAULT_API_CONNECT_OPTIONS, maxRetry, retryIntervalMs: 50 },
+  });
+  stream.pushText(text);
+  stream.endInput();
+  const spoken: Spoken = { frames: [], words: [] };
+  for await (const audio of stream) {
+    if (audio === tts.SynthesizeStream.END_OF_STREAM) break;
+    spoken.frames.push(audio.frame);
+    spoken.words.push(...(audio.timedTranscripts ?? []).map((word) => word.text.trim()));
+    if (audio.final) break;
+  }
+  stream.close();
+  return spoken;
+}
+
+const sampleCount = (frames: AudioFrame[]) =>
+  frames.reduce((total, frame) => total + frame.samplesPerChannel, 0);
+
+describe('ElevenLabs fake with @livekit/agents-plugin-elevenlabs', () => {
+  it('synthesizes a sentence into non-silent frames of the requested length, with aligned words', async () => {
+    const voice = speaker();
+    const spoken = await speak(voice, 'Hello there. The blue valve code is 4417.');
+    await voice.close();
+
+    expect(spoken.frames.every((frame) => frame.sampleRate === 22_050 && frame.channels === 1)).toBe(true);
+    expect(sampleCount(spoken.frames)).toBe(8 * Math.round(0.06 * 22_050));
+    const loudness = spoken.frames.map((frame) => rootMeanSquare(frame.data));
+    expect(Math.min(...loudness)).toBeGreaterThan(0.05);
+    expect(spoken.words.join(' ')).toBe('Hello there. The blue valve code is 4417.');
+
+    const [connection] = server.connections;
+    expect(connection?.voiceId).toBe('bIHbv24MWmeRgasZH58o');
+    expect(connection?.headers['xi-api-key']).toBe('fake-key');
+    expect(Object.fromEntries(connection?.query ?? [])).toMatchObject({
+      model_id: 'eleven_turbo_v2_5',
+      output_format: 'pcm_22050',
+      auto_mode: 'true',
+      sync_alignment: 'true',
+      inactivity_timeout: '180',
+    });
+    const messages = connection?.received.map((entry) => entry.message) ?? [];
+    const contextId = String(messages[0]?.context_id);
+    expect(messages[0]).toEqual({ text: ' ', voice_settings: {}, context_id: contextId });
+    // The plugin's sentence tokenizer joins sentences shorter than its minimum length.
+    expect(messages.slice(1)).toEqual([
+      { text: 'Hello there. The blue valve code is 4417. ', context_id: contextId, flush: true },
+      { text: '', context_id: contextId, flush: true },
+      { context_id: contextId, close_context: true },
+    ]);
+    const context = connection?.contexts[0];
+    expect(context?.segments).toEqual(['Hello there. The blue valve code is 4417. ']);
+    expect(Buffer.concat(context?.audioChunks ?? []).length).toBe(sampleCount(spoken.frames) * 2);
+    expect(connection?.sent.at(-1)?.message).toEqual({ isFinal: true, contextId });
+  });
+
+  it('waits the first-audio latency, and honours other pcm formats', async () => {
+    server.settings.firstAudioLatency = 250;
+    try {
+      const voice = speaker({ encoding: 'pcm_16000' });
+      const spoken = await speak(voice, 'One two three.');
+      await voice.close();
+      expect(spoken.frames[0]?.sampleRate).toBe(16_000);
+      const connection = server.connections[0];
+      const context = connection?.contexts[0];
+      const firstText = connection?.received[1]?.receivedAt ?? Infinity;
+      expect((context?.firstAudioAt ?? 0) - firstText).toBeGreaterThanOrEqual(245);
+    } finally {
+      server.settings.firstAudioLatency = 150;
+    }
+  });
+
+  it('fails a context with an error message, and refuses mp3 (no retries)', async () => {
+    const errors: unknown[] = [];
+    server.failNextConnection({ kind: 'error', message: 'quota exceeded' });
+    const failing = speaker();
+    failing.on('error', (error) => errors.push(error));
+    expect((await speak(failing, 'This will not be spoken.', 0)).frames).toEqual([]);
+    await failing.close();
+    expect(server.connections[0]?.sent[0]?.message).toMatchObject({
+      error: 'fake_error',
+      message: 'quota exceeded',
+    });
+
+    const mp3 = speaker({ encoding: 'mp3_44100_128' });
+    mp3.on('error', (error) => errors.push(error));
+    expect((await speak(mp3, 'Nor this.', 0)).frames).toEqual([]);
+    await mp3.close();
+    expect(server.connections[1]?.rejectedWith).toBe(400);
+    expect(errors).toHaveLength(2);
+  });
+
+  it('lets the plugin retry past a refused handshake and a dropped connection', async () => {
+    server.failNextConnection({ kind: 'reject', status: 503 });
+    const voice = speaker();
+    expect(sampleCount((await speak(voice, 'Second time lucky.')).frames)).toBe(
+      3 * Math.round(0.06 * 22_050),
+    );
+    await voice.close();
+    expect(server.connections.map((connection) => connection.rejectedWith)).toEqual([503, undefined]);
+  });
+
+  it('drops a connection mid-synthesis (plugin 1.9.0 retries without the consumed text and fails)', async () => {
+    server.failNextConnection({ kind: 'close', code: 1011, afterMessages: 2 });
+    const dropped = speaker();
+    const errors: unknown[] = [];
+    dropped.on('error', (error) => errors.push(error));
+    expect((await speak(dropped, 'Third time.', 1)).frames).toEqual([]);
+    await dropped.close();
+    expect(server.connections[0]?.closeCode).toBe(1011);
+    expect(server.connections[0]?.received[1]?.message).toMatchObject({ text: 'Third time. ' });
+    const retried = server.connections[1]?.received.map((entry) => entry.message.text) ?? [];
+    expect(retried.filter((text) => typeof text === 'string' && text.trim() !== '')).toEqual([]);
+    expect(errors).toHaveLength(1);
+  });
+
+  it('serves HTTP synthesis for the plugin synthesize() path', async () => {
+    const voice = speaker();
+    const frame = await voice.synthesize('Four words of speech.').collect();
+    expect(frame.sampleRate).toBe(22_050);
+    expect(frame.samplesPerChannel).toBe(4 * Math.round(0.06 * 22_050));
+    expect(rootMeanSquare(bytesToPcm(new Uint8Array(frame.data.buffer)))).toBeGreaterThan(0.1);
+    expect(server.requests.at(-1)?.path).toBe('/v1/text-to-speech/bIHbv24MWmeRgasZH58o/stream');
+    expect(server.requests.at(-1)?.query.get('output_format')).toBe('pcm_22050');
+  });
+});
