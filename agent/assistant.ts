@@ -1,0 +1,169 @@
+import { llm, voice } from '@livekit/agents';
+import { TransformStream, type ReadableStream } from 'node:stream/web';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { CitationMarkerFilter } from './citation-markers.ts';
+import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
+import type { Knowledge } from './knowledge.ts';
+import {
+  citationsFor,
+  formatTurnContext,
+  type Citation,
+  type Source,
+  type TurnContext,
+} from './reference-context.ts';
+
+/** Receives what the Assistant learns about its answers, for transcripts and clients. */
+export interface AssistantObserver {
+  /** A generation started; `citations` will follow with its cited sources once it ends. */
+  onGenerationStarted?(): void;
+  /** The sources an answer cited, once its text is complete. */
+  onCitations?(citations: Citation[]): void;
+  /** First token of an answer from the language model (Date.now() ms). */
+  onFirstToken?(at: number): void;
+}
+
+export interface AssistantOptions {
+  knowledge: Knowledge;
+  conversationId: string;
+  instructions?: string;
+  observer?: AssistantObserver;
+  logger?: Logger;
+}
+
+/**
+ * The one Assistant behind every channel. Per generation it retrieves passages and
+ * memories for the latest user message and gives them to the model as untrusted
+ * reference material (inside `llmNode`, so retrieval overlaps the end-of-turn wait
+ * when preemptive generation runs, and typed turns get it too). Citation markers are
+ * stripped from what is spoken and shown, and reported to the observer.
+ */
+export class Assistant extends voice.Agent {
+  private readonly knowledge: Knowledge;
+  private readonly observer: AssistantObserver | undefined;
+  private readonly logger: Logger | undefined;
+  /** The last retrieval, reused while the same user message is being answered (tool round trips). */
+  private lastRetrieval: { text: string; context: Promise<TurnContext> } | undefined;
+  /** Sources found by `search_knowledge` during the current answer. */
+  private toolSources: Source[] = [];
+
+  constructor(options: AssistantOptions) {
+    const knowledge = options.knowledge;
+    super({
+      instructions: options.instructions ?? ASSISTANT_INSTRUCTIONS,
+      tools: {
+        search_knowledge: llm.tool({
+          description:
+            "Search the user's documents and the shared documents for passages about a topic. " +
+            'Use it for follow-up questions the given reference material does not answer.',
+          parameters: z.object({ query: z.string().describe('What to look for, in a few words') }),
+          execute: async ({ query }) => {
+            const context = await knowledge.retrieve(query);
+            const offset = this.toolSources.length;
+            const sources = context.sources.map((source, index) => ({
+              ...source,
+              id: `S${100 + offset + index + 1}`,
+            }));
+            this.toolSources.push(...sources);
+            if (sources.length === 0) return 'Nothing found in the documents.';
+            return formatTurnContext({ sources, memories: [] }) ?? 'Nothing found in the documents.';
+          },
+        }),
+        remember: llm.tool({
+          description: 'Remember a fact about the user for future conversations, when they ask you to.',
+          parameters: z.object({
+            fact: z.string().describe('The fact, as one short sentence in the third person'),
+          }),
+          execute: async ({ fact }) => {
+            await knowledge.remember(fact, 'fact', options.conversationId);
+            return `Remembered: ${fact}`;
+          },
+        }),
+        forget: llm.tool({
+          description: 'Forget a fact you remembered about the user, when they ask you to.',
+          parameters: z.object({ fact: z.string().describe('What to forget, in a few words') }),
+          execute: async ({ fact }) => {
+            const forgotten = await knowledge.forget(fact);
+            return forgotten.length > 0 ? `Forgot: ${forgotten.join('; ')}` : 'No matching memory was found.';
+          },
+        }),
+      },
+    });
+    this.knowledge = knowledge;
+    this.observer = options.observer;
+    this.logger = options.logger;
+  }
+
+  override async llmNode(
+    chatCtx: llm.ChatContext,
+    toolCtx: llm.ToolContext,
+    modelSettings: voice.ModelSettings,
+  ): Promise<ReadableStream<llm.ChatChunk | string> | null> {
+    const lastUser = [...chatCtx.items]
+      .reverse()
+      .find((item): item is llm.ChatMessage => item.type === 'message' && item.role === 'user');
+    const question = lastUser?.textContent?.trim() ?? '';
+    let context: TurnContext = { sources: [], memories: [] };
+    if (lastUser && question !== '') {
+      if (this.lastRetrieval?.text !== question) {
+        this.toolSources = [];
+        this.lastRetrieval = { text: question, context: this.knowledge.retrieve(question) };
+      }
+      try {
+        context = await this.lastRetrieval.context;
+      } catch (error) {
+        // Retrieval is an aid: answer without it rather than not at all.
+        this.logger?.error({ err: error }, 'retrieval failed; answering without reference material');
+        this.lastRetrieval = undefined;
+      }
+      const reference = formatTurnContext(context);
+      if (reference) {
+        chatCtx = chatCtx.copy();
+        chatCtx.insert(
+          llm.ChatMessage.create({ role: 'system', content: reference, createdAt: lastUser.createdAt - 1 }),
+        );
+      }
+    }
+    this.observer?.onGenerationStarted?.();
+    const upstream = await voice.Agent.default.llmNode(this, chatCtx, toolCtx, modelSettings);
+    if (!upstream) return null;
+    return this.filterCitations(upstream, [...context.sources, ...this.toolSources]);
+  }
+
+  /** Strips citation markers from the streamed answer and reports what it cited. */
+  private filterCitations(
+    upstream: ReadableStream<llm.ChatChunk | string>,
+    sources: Source[],
+  ): ReadableStream<llm.ChatChunk | string> {
+    const filter = new CitationMarkerFilter();
+    const observer = this.observer;
+    const allSources = () => [...sources, ...this.toolSources];
+    let firstToken = true;
+    return upstream.pipeThrough(
+      new TransformStream<llm.ChatChunk | string, llm.ChatChunk | string>({
+        transform(chunk, controller) {
+          const text = typeof chunk === 'string' ? chunk : chunk.delta?.content;
+          if (text === undefined || text === '') {
+            controller.enqueue(chunk);
+            return;
+          }
+          if (firstToken) {
+            firstToken = false;
+            observer?.onFirstToken?.(Date.now());
+          }
+          const cleaned = filter.push(text);
+          if (typeof chunk === 'string') {
+            if (cleaned !== '') controller.enqueue(cleaned);
+          } else if (cleaned !== '' || chunk.delta?.toolCalls?.length) {
+            controller.enqueue({ ...chunk, delta: { ...chunk.delta!, content: cleaned } });
+          }
+        },
+        flush(controller) {
+          const rest = filter.end();
+          if (rest !== '') controller.enqueue(rest);
+          observer?.onCitations?.(citationsFor(filter.cited, allSources()));
+        },
+      }),
+    );
+  }
+}

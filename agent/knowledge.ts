@@ -1,0 +1,82 @@
+import type { Logger } from 'pino';
+import {
+  deleteMemories,
+  hybridSearch,
+  recallMemories,
+  storeMemory,
+  type Database,
+  type Memory,
+  type MemoryKind,
+} from '../db/index.ts';
+import type { Embedder } from '../ingest/embeddings.ts';
+import { sourcesFromHits, type TurnContext } from './reference-context.ts';
+
+/** How many passages and memories one turn gets. */
+const PASSAGES_PER_TURN = 5;
+const MEMORIES_PER_TURN = 5;
+
+/**
+ * What the assistant knows about one user: their documents (plus shared ones) and
+ * their memories. Embedding failures degrade to full-text search instead of failing
+ * the turn: a slow or broken embedding server must not silence the assistant.
+ */
+export class Knowledge {
+  constructor(
+    private readonly database: Database,
+    private readonly embedder: Embedder | undefined,
+    readonly userId: string,
+    private readonly logger?: Logger,
+  ) {}
+
+  /** Retrieves passages and memories relevant to `text`, in parallel, with one embedding. */
+  async retrieve(text: string): Promise<TurnContext> {
+    const embedding = await this.embed(text);
+    const [hits, memories] = await Promise.all([
+      hybridSearch(this.database.pool, { userId: this.userId, text, embedding, limit: PASSAGES_PER_TURN }),
+      recallMemories(this.database.pool, { userId: this.userId, text, embedding, limit: MEMORIES_PER_TURN }),
+    ]);
+    return { sources: sourcesFromHits(hits), memories };
+  }
+
+  /** Stores a memory (a fact the user asked to keep, or a conversation summary). */
+  async remember(text: string, kind: MemoryKind = 'fact', conversationId?: string): Promise<Memory> {
+    const embedding = await this.embed(text);
+    return storeMemory(this.database.pool, {
+      userId: this.userId,
+      kind,
+      text,
+      embedding,
+      embeddingModel: embedding ? (this.embedder?.model ?? null) : null,
+      conversationId: conversationId ?? null,
+    });
+  }
+
+  /** Forgets the stored fact that best matches `description`; returns what was forgotten. */
+  async forget(description: string): Promise<string[]> {
+    const embedding = await this.embed(description);
+    const matches = await recallMemories(this.database.pool, {
+      userId: this.userId,
+      text: description,
+      embedding,
+      limit: 1,
+      kinds: ['fact'],
+    });
+    const deleted = await deleteMemories(
+      this.database.pool,
+      this.userId,
+      matches.map((memory) => memory.id),
+    );
+    return deleted > 0 ? matches.map((memory) => memory.text) : [];
+  }
+
+  private async embed(text: string): Promise<number[] | null> {
+    if (!this.embedder || text.trim() === '') return null;
+    try {
+      const [vector] = await this.embedder.embed([text]);
+      return vector ?? null;
+    } catch (error) {
+      this.logger?.warn({ err: error }, 'embedding failed; searching by full text only');
+      return null;
+    }
+  }
+}

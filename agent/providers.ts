@@ -1,0 +1,134 @@
+import type { llm as llmTypes, stt as sttTypes, tts as ttsTypes } from '@livekit/agents';
+import * as deepgram from '@livekit/agents-plugin-deepgram';
+import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
+import * as openai from '@livekit/agents-plugin-openai';
+import { OPENAI_DEFAULT_BASE_URL, type Config, type OpenAICompatible } from '../config/load.ts';
+import { createEmbedder, type Embedder } from '../ingest/embeddings.ts';
+
+/**
+ * The one place where providers are chosen. Adapters get base URL, key and model
+ * from the typed configuration; nothing here reads `process.env`.
+ */
+
+/** A provider that cannot be used as configured, with the variable to set. */
+export class ProviderConfigurationError extends Error {
+  readonly userFacing = true;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProviderConfigurationError';
+  }
+}
+
+/**
+ * OpenAI's own servers need a key; a local OpenAI-compatible server (Ollama, vLLM)
+ * usually does not, but the SDK insists on one, so it gets a placeholder.
+ */
+function openAIKey(endpoint: OpenAICompatible, purpose: string, baseUrlVariable: string): string {
+  if (endpoint.apiKey) return endpoint.apiKey;
+  if (endpoint.baseUrl === OPENAI_DEFAULT_BASE_URL) {
+    throw new ProviderConfigurationError(
+      `The ${purpose} needs OPENAI_API_KEY (it uses OpenAI at ${OPENAI_DEFAULT_BASE_URL}), ` +
+        `or point ${baseUrlVariable} / OPENAI_BASE_URL at a local OpenAI-compatible server such as Ollama.`,
+    );
+  }
+  return 'no-key-needed';
+}
+
+/** Problems that keep the voice pipeline from working, one line each; empty when usable. */
+export function describeMissingProviders(config: Config): string[] {
+  const problems: string[] = [];
+  for (const build of [
+    () => createLanguageModel(config),
+    () => createSpeechToText(config),
+    () => createTextToSpeech(config),
+  ]) {
+    try {
+      build();
+    } catch (error) {
+      if (error instanceof ProviderConfigurationError) problems.push(error.message);
+      else throw error;
+    }
+  }
+  return problems;
+}
+
+export function createLanguageModel(config: Config): llmTypes.LLM {
+  return new openai.LLM({
+    model: config.llm.model,
+    baseURL: config.llm.baseUrl,
+    apiKey: openAIKey(config.llm, 'language model', 'LLM_BASE_URL'),
+    temperature: 0.4,
+  });
+}
+
+export function createSpeechToText(config: Config): sttTypes.STT {
+  const stt = config.stt;
+  if (stt.provider === 'deepgram') {
+    if (!stt.apiKey && !stt.baseUrl) {
+      throw new ProviderConfigurationError(
+        'Speech to text with Deepgram needs DEEPGRAM_API_KEY (or set STT_PROVIDER=openai).',
+      );
+    }
+    return new deepgram.STT({
+      model: stt.model,
+      apiKey: stt.apiKey ?? 'no-key-needed',
+      interimResults: true,
+      punctuate: true,
+      smartFormat: true,
+      // The end-of-turn model decides when the user finished; Deepgram only finalises phrases.
+      endpointing: 25,
+      ...(stt.baseUrl ? { baseUrl: stt.baseUrl } : {}),
+    });
+  }
+  return new openai.STT({
+    model: stt.model,
+    baseURL: stt.baseUrl,
+    apiKey: openAIKey(stt, 'speech to text', 'STT_BASE_URL'),
+    // Plain HTTP transcription: works with OpenAI and with local Whisper servers.
+    // The session segments speech with its VAD and sends each utterance.
+    useRealtime: false,
+    language: 'en',
+    detectLanguage: false,
+  });
+}
+
+export function createTextToSpeech(config: Config): ttsTypes.TTS {
+  const tts = config.tts;
+  if (tts.provider === 'elevenlabs') {
+    if (!tts.apiKey && !tts.baseUrl) {
+      throw new ProviderConfigurationError(
+        'Text to speech with ElevenLabs needs ELEVENLABS_API_KEY (or set TTS_PROVIDER=openai).',
+      );
+    }
+    return new elevenlabs.TTS({
+      apiKey: tts.apiKey ?? 'no-key-needed',
+      voiceId: tts.voiceId,
+      model: tts.model,
+      ...(tts.baseUrl ? { baseURL: tts.baseUrl } : {}),
+    });
+  }
+  return new openai.TTS({
+    model: tts.model,
+    voice: tts.voice as openai.TTSOptions['voice'],
+    baseURL: tts.baseUrl,
+    apiKey: openAIKey(tts, 'text to speech', 'TTS_BASE_URL'),
+  });
+}
+
+/**
+ * The embedding client for documents and memories, or undefined when none can be
+ * used (no key for OpenAI): search then runs on full text alone.
+ */
+export function createConfiguredEmbedder(config: Config): Embedder | undefined {
+  try {
+    return createEmbedder({
+      baseUrl: config.embedding.baseUrl,
+      apiKey: openAIKey(config.embedding, 'embedding model', 'EMBEDDING_BASE_URL'),
+      model: config.embedding.model,
+      dimensions: config.embedding.dimensions,
+    });
+  } catch (error) {
+    if (error instanceof ProviderConfigurationError) return undefined;
+    throw error;
+  }
+}

@@ -1,0 +1,41 @@
+import { llm } from '@livekit/agents';
+import type { Logger } from 'pino';
+import { SUMMARY_INSTRUCTIONS } from './instructions.ts';
+
+/** Longest transcript sent for summarizing, in characters (the end of long conversations). */
+const MAX_TRANSCRIPT_CHARACTERS = 12_000;
+
+/**
+ * A short summary of a finished conversation, kept as a memory for later ones.
+ * Undefined when there was nothing worth keeping or the model failed (logged).
+ */
+export async function summarizeConversation(
+  model: llm.LLM,
+  history: llm.ChatContext,
+  logger?: Logger,
+): Promise<string | undefined> {
+  const lines = history.items
+    .filter(
+      (item): item is llm.ChatMessage =>
+        item.type === 'message' && (item.role === 'user' || item.role === 'assistant'),
+    )
+    .map((message) => `${message.role === 'user' ? 'User' : 'Assistant'}: ${message.textContent ?? ''}`);
+  if (lines.length === 0) return undefined;
+  const transcript = lines.join('\n').slice(-MAX_TRANSCRIPT_CHARACTERS);
+  const chatCtx = new llm.ChatContext();
+  chatCtx.addMessage({ role: 'system', content: SUMMARY_INSTRUCTIONS });
+  chatCtx.addMessage({ role: 'user', content: transcript });
+  try {
+    let text = '';
+    const stream = model.chat({
+      chatCtx,
+      connOptions: { maxRetry: 1, retryIntervalMs: 250, timeoutMs: 15_000 },
+    });
+    for await (const chunk of stream) text += chunk.delta?.content ?? '';
+    text = text.trim();
+    return text === '' || text.toUpperCase().startsWith('NOTHING') ? undefined : text;
+  } catch (error) {
+    logger?.warn({ err: error }, 'could not summarize the conversation');
+    return undefined;
+  }
+}

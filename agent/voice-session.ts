@@ -1,0 +1,211 @@
+import { voice, type VAD } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import type { Room } from '@livekit/rtc-node';
+import type { Logger } from 'pino';
+import type { Config } from '../config/load.ts';
+import { createConversation, endConversation, type Channel, type Database } from '../db/index.ts';
+import type { Embedder } from '../ingest/embeddings.ts';
+import { Assistant } from './assistant.ts';
+import type { ConversationEventListener } from './conversation-events.ts';
+import { APOLOGY, WEB_GREETING } from './instructions.ts';
+import { Knowledge } from './knowledge.ts';
+import { watchSpeechToText } from './speech-to-text-watchdog.ts';
+import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
+import { initializeAgentsLogging } from './logging.ts';
+import { createLanguageModel, createSpeechToText, createTextToSpeech } from './providers.ts';
+import { summarizeConversation } from './summary.ts';
+import { EventTextOutput } from './text-output.ts';
+import { TranscriptRecorder } from './transcript-recorder.ts';
+import { createTurnDetector, prewarmEndOfTurnModel } from './turn-detector.ts';
+
+/** Models loaded once per process and shared by every session. */
+export interface SharedModels {
+  vad: VAD;
+}
+
+/** Loads Silero VAD (ships in the plugin) and the end-of-turn model's weights. */
+export async function loadSharedModels(): Promise<SharedModels> {
+  initializeAgentsLogging();
+  const vad = await silero.VAD.load();
+  prewarmEndOfTurnModel();
+  return { vad };
+}
+
+export interface VoiceSessionOptions {
+  config: Config;
+  database: Database;
+  models: SharedModels;
+  embedder: Embedder | undefined;
+  userId: string;
+  channel: Channel;
+  onEvent?: ConversationEventListener;
+  logger?: Logger;
+  /** Spoken when the session starts; null for none. */
+  greeting?: string | null;
+  /** Overrides of retry and timeout behaviour (tests make provider faults fail fast). */
+  connOptions?: voice.AgentSessionOptions['connOptions'];
+  /** Inside a LiveKit job: use the job's shared inference process for end-of-turn. */
+  inJob?: boolean;
+}
+
+/** Either a LiveKit room, or audio input and output owned by the caller (direct transport, tests). */
+export type SessionTransport =
+  | { room: Room; participantIdentity?: string }
+  | { audioInput: voice.AudioInput; audioOutput: voice.AudioOutput };
+
+export interface VoiceSession {
+  readonly session: voice.AgentSession;
+  readonly conversationId: string;
+  readonly recorder: TranscriptRecorder;
+  /** A typed message, answered through the same session as speech. */
+  sendText(text: string): voice.SpeechHandle;
+  /** Ends the conversation: closes the session, saves the transcript and a summary memory. */
+  close(): Promise<void>;
+}
+
+/**
+ * Assembles one conversation: explicit VAD, end-of-turn model, STT, LLM and TTS
+ * (never the cloud defaults), the Assistant, transcript recording, provider-fault
+ * handling, and the greeting.
+ */
+export async function startVoiceSession(
+  options: VoiceSessionOptions,
+  transport: SessionTransport,
+): Promise<VoiceSession> {
+  const { config, database, logger } = options;
+  const emit: ConversationEventListener = options.onEvent ?? (() => undefined);
+
+  const conversationId = await createConversation(database.pool, options.userId, options.channel);
+  const knowledge = new Knowledge(database, options.embedder, options.userId, logger);
+  const recorder = new TranscriptRecorder(database, conversationId, emit, logger);
+  const agent = new Assistant({
+    knowledge,
+    conversationId,
+    observer: recorder,
+    ...(logger ? { logger } : {}),
+  });
+  const languageModel = createLanguageModel(config);
+  const faults = new ProviderFaults(emit, logger);
+  const speechToText = new ResilientSpeechToText(createSpeechToText(config), (error) => {
+    faults.report('speech to text', error);
+    // A fresh recognition pipeline (and connection) for the next thing the user says.
+    session.clearUserTurn();
+  });
+
+  const session: voice.AgentSession = new voice.AgentSession({
+    vad: options.models.vad,
+    stt: speechToText,
+    llm: languageModel,
+    tts: createTextToSpeech(config),
+    turnHandling: {
+      turnDetection: createTurnDetector({ inJob: options.inJob ?? false }),
+      endpointing: { minDelay: 300, maxDelay: 3000 },
+      // Interruptions by voice activity only: the adaptive mode needs LiveKit's cloud.
+      interruption: { enabled: true, mode: 'vad', minDuration: 400, resumeFalseInterruption: true },
+      preemptiveGeneration: { enabled: true },
+    },
+    userAwayTimeout: null,
+    // The client cancels echo itself (getUserMedia echoCancellation, telephony gateways);
+    // suppressing interruptions for the first seconds of every answer would make barge-in sluggish.
+    aecWarmupDuration: null,
+    connOptions: {
+      sttConnOptions: { maxRetry: 3, retryIntervalMs: 500, timeoutMs: 10_000 },
+      llmConnOptions: { maxRetry: 1, retryIntervalMs: 250, timeoutMs: 8_000 },
+      ttsConnOptions: { maxRetry: 1, retryIntervalMs: 250, timeoutMs: 8_000 },
+      // A provider failure is answered with an apology, never by ending the conversation.
+      maxUnrecoverableErrors: Number.MAX_SAFE_INTEGER,
+      ...options.connOptions,
+    },
+  });
+
+  if ('audioInput' in transport) {
+    session.input.audio = transport.audioInput;
+    session.output.audio = transport.audioOutput;
+    session.output.transcription = new EventTextOutput(
+      emit,
+    ) as unknown as typeof session.output.transcription;
+  }
+  recorder.attach(session);
+  faults.attach(session);
+  watchSpeechToText(session, (speechMs) => {
+    faults.report('speech to text', new Error(`no transcript for ${speechMs} ms of speech`));
+    session.clearUserTurn();
+  });
+
+  await session.start({
+    agent,
+    ...('room' in transport
+      ? {
+          room: transport.room,
+          inputOptions: transport.participantIdentity
+            ? { participantIdentity: transport.participantIdentity }
+            : {},
+        }
+      : {}),
+  });
+  const greeting = options.greeting === undefined ? WEB_GREETING : options.greeting;
+  if (greeting) session.say(greeting, { allowInterruptions: true });
+
+  let closing: Promise<void> | undefined;
+  return {
+    session,
+    conversationId,
+    recorder,
+    sendText(text) {
+      recorder.expectTypedMessage();
+      session.interrupt();
+      return session.generateReply({ userInput: text, inputModality: 'text' });
+    },
+    close() {
+      closing ??= (async () => {
+        await session.close();
+        await recorder.flushed();
+        const summary =
+          recorder.userMessages > 0
+            ? await summarizeConversation(languageModel, session.history, logger)
+            : undefined;
+        if (summary) await knowledge.remember(summary, 'summary', conversationId).catch(() => undefined);
+        await endConversation(database.pool, conversationId, summary ?? null);
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * A provider that fails after its retries (HTTP 500, dropped socket, stall) becomes a
+ * short spoken apology and an error event; the conversation goes on.
+ */
+class ProviderFaults {
+  private session: voice.AgentSession | undefined;
+  private lastApologyAt = 0;
+
+  constructor(
+    private readonly emit: ConversationEventListener,
+    private readonly logger?: Logger,
+  ) {}
+
+  attach(session: voice.AgentSession): void {
+    this.session = session;
+    session.on(voice.AgentSessionEventTypes.Error, (event) => {
+      const error = event.error as { type?: string; recoverable?: boolean; error?: Error };
+      if (!error.recoverable) this.report(error.type ?? 'provider', error.error);
+    });
+  }
+
+  report(provider: string, error: Error | undefined): void {
+    this.logger?.error({ err: error, provider }, 'provider failure in a live conversation');
+    this.emit({
+      type: 'error',
+      message: 'The assistant had a problem with one of its services. Please try again.',
+    });
+    // One apology per burst of errors.
+    if (!this.session || Date.now() - this.lastApologyAt < 3000) return;
+    this.lastApologyAt = Date.now();
+    try {
+      this.session.say(APOLOGY, { allowInterruptions: true, addToChatCtx: false });
+    } catch (sayError) {
+      this.logger?.warn({ err: sayError }, 'could not speak the apology');
+    }
+  }
+}

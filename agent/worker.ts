@@ -1,0 +1,88 @@
+import { fileURLToPath } from 'node:url';
+import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
+import { ParticipantKind } from '@livekit/rtc-node';
+import { pino } from 'pino';
+import { loadConfig, type Config } from '../config/load.ts';
+import { openDatabase, resolveUser, type Database } from '../db/index.ts';
+import { identityOfParticipant } from './participant-identity.ts';
+import { createConfiguredEmbedder, ProviderConfigurationError } from './providers.ts';
+import { loadSharedModels, startVoiceSession, type SharedModels } from './voice-session.ts';
+
+/**
+ * The LiveKit worker: registers as AGENT_NAME (explicit dispatch only) and runs one
+ * voice session per room it is dispatched to. LiveKit runs each job in its own
+ * process, so the worker needs Postgres (DATABASE_URL); the embedded database
+ * belongs to a single process.
+ */
+interface ProcessData extends Record<string, unknown> {
+  models?: SharedModels;
+}
+
+export default defineAgent<ProcessData>({
+  prewarm: async (process: JobProcess<ProcessData>) => {
+    process.userData.models = await loadSharedModels();
+  },
+  entry: async (context: JobContext<ProcessData>) => {
+    const config = loadConfig();
+    const logger = pino({ level: config.logLevel, name: 'agent' });
+    const database = await openWorkerDatabase(config);
+    context.addShutdownCallback(() => database.close());
+    const models = context.proc.userData.models ?? (await loadSharedModels());
+
+    await context.connect();
+    const participant = await context.waitForParticipant();
+    const identity = identityOfParticipant({
+      identity: participant.identity,
+      isSip: participant.kind === ParticipantKind.SIP,
+      attributes: participant.attributes,
+      dispatchMetadata: context.job.metadata,
+    });
+    const userId = await resolveUser(database.pool, identity);
+    const voice = await startVoiceSession(
+      {
+        config,
+        database,
+        models,
+        embedder: createConfiguredEmbedder(config),
+        userId,
+        channel: identity.kind === 'phone' ? 'phone' : 'web',
+        logger,
+        inJob: true,
+      },
+      { room: context.room, participantIdentity: participant.identity },
+    );
+    context.addShutdownCallback(() => voice.close());
+  },
+});
+
+async function openWorkerDatabase(config: Config): Promise<Database> {
+  if (!config.database.url) {
+    throw new ProviderConfigurationError(
+      'The LiveKit worker runs each conversation in its own process and needs a shared database: set DATABASE_URL ' +
+        '(Postgres with pgvector), or unset LIVEKIT_URL to use the embedded database with the direct transport.',
+    );
+  }
+  return openDatabase({
+    url: config.database.url,
+    dataDir: config.database.dataDir,
+    embeddingDimensions: config.embedding.dimensions,
+  });
+}
+
+/** Starts the worker process (`tsx agent/worker.ts start`). */
+export function runWorker(config: Config): void {
+  if (!config.livekit)
+    throw new ProviderConfigurationError(
+      'The LiveKit worker needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET.',
+    );
+  cli.runApp(
+    new ServerOptions({
+      agent: fileURLToPath(import.meta.url),
+      agentName: config.agentName,
+      wsURL: config.livekit.url,
+      apiKey: config.livekit.apiKey,
+      apiSecret: config.livekit.apiSecret,
+      logLevel: config.logLevel === 'silent' ? 'fatal' : config.logLevel,
+    }),
+  );
+}
