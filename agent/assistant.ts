@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CitationMarkerFilter } from './citation-markers.ts';
 import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
+import type { NamedTools } from './phone-call.ts';
 import type { Knowledge } from './knowledge.ts';
 import {
   citationsFor,
@@ -27,6 +28,8 @@ export interface AssistantOptions {
   knowledge: Knowledge;
   conversationId: string;
   instructions?: string;
+  /** Channel-specific tools (the phone's transfer and hang-up). */
+  extraTools?: NamedTools;
   observer?: AssistantObserver;
   logger?: Logger;
 }
@@ -87,6 +90,7 @@ export class Assistant extends voice.Agent {
             return forgotten.length > 0 ? `Forgot: ${forgotten.join('; ')}` : 'No matching memory was found.';
           },
         }),
+        ...options.extraTools,
       },
     });
     this.knowledge = knowledge;

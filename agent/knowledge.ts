@@ -3,6 +3,7 @@ import {
   deleteMemories,
   hybridSearch,
   recallMemories,
+  redeemLinkCode,
   storeMemory,
   type Database,
   type Memory,
@@ -67,6 +68,11 @@ export class Knowledge {
       matches.map((memory) => memory.id),
     );
     return deleted > 0 ? matches.map((memory) => memory.text) : [];
+  }
+
+  /** Redeems a web account's link code for this (phone) user; see db `redeemLinkCode`. */
+  linkAccount(code: string): Promise<boolean> {
+    return redeemLinkCode(this.database.pool, this.userId, code);
   }
 
   private async embed(text: string): Promise<number[] | null> {

@@ -7,7 +7,14 @@ import { createConversation, endConversation, type Channel, type Database } from
 import type { Embedder } from '../ingest/embeddings.ts';
 import { Assistant } from './assistant.ts';
 import type { ConversationEventListener } from './conversation-events.ts';
-import { APOLOGY, WEB_GREETING } from './instructions.ts';
+import { APOLOGY, ASSISTANT_INSTRUCTIONS, WEB_GREETING } from './instructions.ts';
+import {
+  instructionsForKey,
+  PHONE_INSTRUCTIONS,
+  phoneGreeting,
+  phoneTools,
+  type CallControl,
+} from './phone-call.ts';
 import { Knowledge } from './knowledge.ts';
 import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
@@ -46,6 +53,8 @@ export interface VoiceSessionOptions {
   connOptions?: voice.AgentSessionOptions['connOptions'];
   /** Inside a LiveKit job: use the job's shared inference process for end-of-turn. */
   inJob?: boolean;
+  /** Phone calls: transfer and hang-up, which add the phone's tools and instructions. */
+  call?: CallControl;
 }
 
 /** Either a LiveKit room, or audio input and output owned by the caller (direct transport, tests). */
@@ -59,6 +68,8 @@ export interface VoiceSession {
   readonly recorder: TranscriptRecorder;
   /** A typed message, answered through the same session as speech. */
   sendText(text: string): voice.SpeechHandle;
+  /** A key the caller pressed on their phone (DTMF). */
+  pressKey(digit: string): void;
   /** Ends the conversation: closes the session, saves the transcript and a summary memory. */
   close(): Promise<void>;
 }
@@ -78,10 +89,15 @@ export async function startVoiceSession(
   const conversationId = await createConversation(database.pool, options.userId, options.channel);
   const knowledge = new Knowledge(database, options.embedder, options.userId, logger);
   const recorder = new TranscriptRecorder(database, conversationId, emit, logger);
+  const onPhone = options.channel === 'phone';
   const agent = new Assistant({
     knowledge,
     conversationId,
     observer: recorder,
+    ...(onPhone ? { instructions: ASSISTANT_INSTRUCTIONS + PHONE_INSTRUCTIONS } : {}),
+    ...(onPhone && options.call
+      ? { extraTools: phoneTools(options.call, { link: (code) => knowledge.linkAccount(code) }) }
+      : {}),
     ...(logger ? { logger } : {}),
   });
   const languageModel = createLanguageModel(config);
@@ -143,7 +159,12 @@ export async function startVoiceSession(
         }
       : {}),
   });
-  const greeting = options.greeting === undefined ? WEB_GREETING : options.greeting;
+  const greeting =
+    options.greeting !== undefined
+      ? options.greeting
+      : onPhone
+        ? phoneGreeting(await isReturningUser(database, options.userId, conversationId))
+        : WEB_GREETING;
   if (greeting) session.say(greeting, { allowInterruptions: true });
 
   let closing: Promise<void> | undefined;
@@ -155,6 +176,12 @@ export async function startVoiceSession(
       recorder.expectTypedMessage();
       session.interrupt();
       return session.generateReply({ userInput: text, inputModality: 'text' });
+    },
+    pressKey(digit) {
+      const instructions = instructionsForKey(digit);
+      if (!instructions) return;
+      session.interrupt();
+      session.generateReply({ instructions });
     },
     close() {
       closing ??= (async () => {
@@ -170,6 +197,19 @@ export async function startVoiceSession(
       return closing;
     },
   };
+}
+
+/** Whether the user had a conversation before this one (phone greetings welcome them back). */
+async function isReturningUser(
+  database: Database,
+  userId: string,
+  currentConversationId: string,
+): Promise<boolean> {
+  const { rows } = await database.pool.query(
+    'select 1 from conversations where user_id = $1 and id <> $2 limit 1',
+    [userId, currentConversationId],
+  );
+  return rows.length > 0;
 }
 
 /**

@@ -1,10 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
-import { ParticipantKind } from '@livekit/rtc-node';
+import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/load.ts';
 import { openDatabase, resolveUser, type Database } from '../db/index.ts';
 import { identityOfParticipant } from './participant-identity.ts';
+import { liveKitCallControl } from './phone-call.ts';
 import { createConfiguredEmbedder, ProviderConfigurationError } from './providers.ts';
 import { loadSharedModels, startVoiceSession, type SharedModels } from './voice-session.ts';
 
@@ -38,6 +39,15 @@ export default defineAgent<ProcessData>({
       dispatchMetadata: context.job.metadata,
     });
     const userId = await resolveUser(database.pool, identity);
+    const onPhone = participant.kind === ParticipantKind.SIP;
+    const call =
+      onPhone && config.livekit
+        ? liveKitCallControl(config.livekit, {
+            roomName: context.room.name ?? '',
+            participantIdentity: participant.identity,
+            transferNumber: config.telephony.transferNumber,
+          })
+        : undefined;
     const voice = await startVoiceSession(
       {
         config,
@@ -45,12 +55,16 @@ export default defineAgent<ProcessData>({
         models,
         embedder: createConfiguredEmbedder(config),
         userId,
-        channel: identity.kind === 'phone' ? 'phone' : 'web',
+        channel: onPhone ? 'phone' : 'web',
         logger,
         inJob: true,
+        ...(call ? { call } : {}),
       },
       { room: context.room, participantIdentity: participant.identity },
     );
+    context.room.on(RoomEvent.DtmfReceived, (_code, digit, sender) => {
+      if (sender.identity === participant.identity) voice.pressKey(digit);
+    });
     context.addShutdownCallback(() => voice.close());
   },
 });

@@ -57,12 +57,12 @@ runCommand(async () => {
     throw new UsageError('--address, --username and --password go with --outbound.', USAGE);
   if (values.outbound && !values.address) throw new UsageError('--outbound needs --address.', USAGE);
   if (values.password && !values.username) throw new UsageError('--password needs --username.', USAGE);
-  // Read here, not in config/, because only this command uses it; the flag wins.
-  const password = values.password ?? process.env.SIP_OUTBOUND_PASSWORD;
+  const config = loadConfig();
+  // The flag wins over the configuration (environment or .env).
+  const password = values.password ?? config.telephony.outboundPassword;
   if (values.username && !password)
     throw new UsageError('--username needs a password: set SIP_OUTBOUND_PASSWORD or pass --password.', USAGE);
 
-  const config = loadConfig();
   const livekit = requireLiveKit(config.livekit, 'npm run sip:setup');
   const result = await setUpSip(livekit, {
     agentName: config.agentName,

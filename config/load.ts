@@ -23,7 +23,21 @@ export interface Config {
   };
   readonly logLevel: Environment['LOG_LEVEL'];
   /** LiveKit server; undefined means the embedded direct WebSocket transport. */
-  readonly livekit: { readonly url: string; readonly apiKey: string; readonly apiSecret: string } | undefined;
+  readonly livekit:
+    | {
+        readonly url: string;
+        /** The URL browsers connect to (differs from `url` inside a container network). */
+        readonly publicUrl: string;
+        readonly apiKey: string;
+        readonly apiSecret: string;
+      }
+    | undefined;
+  readonly telephony: {
+    /** Where "talk to a person" transfers a phone caller; undefined: no transfers. */
+    readonly transferNumber: string | undefined;
+    /** Password of the outbound SIP trunk, for `npm run sip:setup -- --outbound`. */
+    readonly outboundPassword: string | undefined;
+  };
   readonly agentName: string;
   readonly llm: OpenAICompatible;
   /** Model used for images and scanned pages; undefined when none is configured. */
@@ -132,6 +146,7 @@ function buildConfig(env: Environment, cwd: string): Config {
     require(!!env.LIVEKIT_API_SECRET, 'LIVEKIT_API_SECRET: required when LIVEKIT_URL is set. Set it to your LiveKit API secret.');
     livekit = {
       url: env.LIVEKIT_URL,
+      publicUrl: env.LIVEKIT_PUBLIC_URL ?? env.LIVEKIT_URL,
       apiKey: env.LIVEKIT_API_KEY ?? '',
       apiSecret: env.LIVEKIT_API_SECRET ?? '',
     };
@@ -164,6 +179,7 @@ function buildConfig(env: Environment, cwd: string): Config {
     server: { host: env.HOST, port: env.PORT, accessKey: env.APP_ACCESS_KEY },
     logLevel: env.LOG_LEVEL,
     livekit,
+    telephony: { transferNumber: env.TRANSFER_PHONE_NUMBER, outboundPassword: env.SIP_OUTBOUND_PASSWORD },
     agentName: env.AGENT_NAME,
     llm,
     vision: env.VISION_MODEL ? { ...llm, model: env.VISION_MODEL } : undefined,

@@ -42,6 +42,13 @@ export const environmentSchema = z.object({
   LIVEKIT_URL: url(['ws:', 'wss:', 'http:', 'https:']),
   LIVEKIT_API_KEY: optionalText,
   LIVEKIT_API_SECRET: optionalText,
+  LIVEKIT_PUBLIC_URL: url(['ws:', 'wss:', 'http:', 'https:']),
+  TRANSFER_PHONE_NUMBER: z
+    .string()
+    .trim()
+    .regex(/^\+[1-9]\d{6,14}$/, { message: 'expected an E.164 phone number such as +15551234567' })
+    .optional(),
+  SIP_OUTBOUND_PASSWORD: optionalText,
   AGENT_NAME: z
     .string()
     .trim()

@@ -6,6 +6,7 @@ import path from 'node:path';
 import {
   appendMessage,
   createConversation,
+  createLinkCode,
   eraseUser,
   linkIdentity,
   recordUpload,
@@ -47,6 +48,7 @@ describe.each(backends)('eraseUser on %s', (backend) => {
     const pool = test.database.pool;
     person.id = await resolveUser(pool, { kind: 'web', value: `${person.marker}-browser` });
     await linkIdentity(pool, person.id, { kind: 'phone', value: phone });
+    await createLinkCode(pool, person.id);
     await pool.query('update users set display_name = $2 where id = $1', [
       person.id,
       `${person.marker} name`,
@@ -165,6 +167,7 @@ describe.each(backends)('eraseUser on %s', (backend) => {
       chunks: 1,
       memories: 1,
       uploads: 2,
+      account_link_codes: 1,
     });
     const stored = await rowsAsText(db, 'erasure_receipts');
     expect(stored).toHaveLength(1);

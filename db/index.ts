@@ -20,3 +20,4 @@ export * from './queries/conversations.ts';
 export * from './queries/documents.ts';
 export * from './queries/uploads.ts';
 export * from './queries/erase.ts';
+export * from './queries/account-links.ts';

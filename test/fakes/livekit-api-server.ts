@@ -341,6 +341,16 @@ export async function startLiveKitApiServer(
         return {};
       },
     },
+    'RoomService/RemoveParticipant': {
+      allowed: (grants, body) => roomAdmin(grants, text(body, 'room')),
+      handle(body) {
+        const [room, identity] = [text(body, 'room'), text(body, 'identity')];
+        const before = participants.length;
+        removeWhere(participants, (p) => p.roomName === room && p.participantIdentity === identity);
+        if (participants.length === before) fail('not_found', 'participant does not exist');
+        return {};
+      },
+    },
   };
 
   /**

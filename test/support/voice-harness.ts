@@ -81,7 +81,7 @@ export class VoiceHarness {
         DEEPGRAM_BASE_URL: deepgram.baseUrl,
         TTS_PROVIDER: 'elevenlabs',
         ELEVENLABS_API_KEY: 'fake-key',
-        ELEVENLABS_BASE_URL: elevenlabs.apiBaseUrl,
+        ELEVENLABS_BASE_URL: elevenlabs.baseUrl,
         DATA_DIR: test.dataDir,
       },
     });
@@ -98,7 +98,7 @@ export class VoiceHarness {
   /** Starts a room-less session for a user; returns it with its audio input. */
   async startSession(
     userId: string,
-    options: Partial<Pick<VoiceSessionOptions, 'greeting' | 'connOptions' | 'channel'>> = {},
+    options: Partial<Pick<VoiceSessionOptions, 'greeting' | 'connOptions' | 'channel' | 'call'>> = {},
   ): Promise<{ voice: VoiceSession; input: PushAudioInput }> {
     const input = new PushAudioInput();
     const output = new PacedAudioOutput({
@@ -120,7 +120,9 @@ export class VoiceHarness {
         userId,
         channel: options.channel ?? 'web',
         onEvent: (event) => this.events.push(event),
-        greeting: options.greeting === undefined ? null : options.greeting,
+        // No greeting unless asked for; `greeting: undefined` given explicitly means the default.
+        greeting: 'greeting' in options ? options.greeting : null,
+        ...(options.call ? { call: options.call } : {}),
         ...(options.connOptions ? { connOptions: options.connOptions } : {}),
       },
       { audioInput: input, audioOutput: output },
@@ -165,13 +167,13 @@ export async function speak(
 
 /** Waits until `predicate` holds, polling every 20 ms; fails after `timeoutMs`. */
 export async function waitFor<T>(
-  predicate: () => T | undefined | false,
+  predicate: () => T | undefined | false | Promise<T | undefined | false>,
   timeoutMs = 15_000,
   what = 'condition',
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const value = predicate();
+    const value = await predicate();
     if (value) return value;
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));

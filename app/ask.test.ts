@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createHash } from 'node:crypto';
+import { openDatabase, resolveUser, saveDocument } from '../db/index.ts';
+import { createEmbedder } from '../ingest/embeddings.ts';
+import { startFakes, type Fakes } from '../test/fakes/index.ts';
+
+const DIMENSIONS = 32;
+
+/** Runs `npm run ask`'s entry point as a child process; resolves with its output. */
+function runAsk(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'app/ask.ts', ...args], {
+      env: { ...process.env, ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' },
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run ask', () => {
+  let fakes: Fakes;
+  let dataDir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    fakes = await startFakes({ openai: { embeddingDimensions: DIMENSIONS } });
+    dataDir = await mkdtemp(path.join(tmpdir(), 'ask-'));
+    env = { ...fakes.environment, EMBEDDING_DIMENSIONS: String(DIMENSIONS), DATA_DIR: dataDir };
+    // A document owned by the asking user, written the way ingestion writes it.
+    const database = await openDatabase({ dataDir, embeddingDimensions: DIMENSIONS });
+    try {
+      const userId = await resolveUser(database.pool, { kind: 'phone', value: '+15550001111' });
+      const text = 'The warranty on the heat pump lasts seven years from installation.';
+      const embedder = createEmbedder({
+        baseUrl: fakes.openai.baseUrl,
+        apiKey: env.OPENAI_API_KEY ?? '',
+        model: 'text-embedding-3-small',
+        dimensions: DIMENSIONS,
+      });
+      const [embedding] = await embedder.embed([text]);
+      await saveDocument(database.pool, {
+        ownerId: userId,
+        title: 'Heat pump contract',
+        sourceName: 'contract.pdf',
+        mimeType: 'application/pdf',
+        sha256: createHash('sha256').update(text).digest('hex'),
+        byteSize: 100,
+        pageCount: 9,
+        embeddingModel: 'text-embedding-3-small',
+        chunks: [{ pageStart: 9, pageEnd: 9, heading: 'Warranty', text, embedding: embedding ?? null }],
+      });
+    } finally {
+      await database.close();
+    }
+    fakes.openai.chatResponder = (request) => {
+      const context = JSON.stringify(request.body.messages);
+      return { text: context.includes('seven years') ? 'It lasts seven years [S1].' : 'I do not know.' };
+    };
+  });
+  afterAll(async () => {
+    await fakes?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("answers from the user's document and prints the citation as JSON", async () => {
+    const result = await runAsk(
+      ['--user', 'phone:+15550001111', '--json', 'How long is the heat pump warranty?'],
+      env,
+    );
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const answer = JSON.parse(result.stdout) as { answer: string; citations: unknown[]; turnId: string };
+    expect(answer.answer).toBe('It lasts seven years.');
+    expect(answer.citations).toEqual([
+      { documentId: expect.any(String), title: 'Heat pump contract', page: 9 },
+    ]);
+    expect(answer.turnId).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('prints the answer and its citations as text, and another user gets no such answer', async () => {
+    const own = await runAsk(['--user', 'phone:+15550001111', 'How long is the heat pump warranty?'], env);
+    expect(own.stdout).toBe('It lasts seven years.\n  [Heat pump contract, page 9]\n');
+    const other = await runAsk(['--user', 'web:someone-else', 'How long is the heat pump warranty?'], env);
+    expect(other.stdout).toBe('I do not know.\n');
+  });
+
+  it('explains a missing question and a missing model', async () => {
+    const missing = await runAsk([], env);
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toMatch(/Missing the question/);
+    const noModel = await runAsk(['hello'], {
+      DATA_DIR: dataDir,
+      EMBEDDING_DIMENSIONS: String(DIMENSIONS),
+      OPENAI_API_KEY: '',
+      OPENAI_BASE_URL: '',
+    });
+    expect(noModel.code).not.toBe(0);
+    expect(noModel.stderr).toMatch(/OPENAI_API_KEY/);
+    expect(noModel.stderr).not.toMatch(/\n\s+at /);
+  });
+});
