@@ -2,6 +2,7 @@ import { llm, voice } from '@livekit/agents';
 import { TransformStream, type ReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import { refersToCamera, type CameraFrames } from './camera.ts';
 import { CitationMarkerFilter } from './citation-markers.ts';
 import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
 import type { NamedTools } from './phone-call.ts';
@@ -28,6 +29,10 @@ export interface AssistantOptions {
   knowledge: Knowledge;
   conversationId: string;
   instructions?: string;
+  /** The user's camera, when on: its latest still is attached to turns about it. */
+  camera?: CameraFrames;
+  /** Attach the latest still to every turn (low detail), not only turns that refer to it. */
+  cameraEveryTurn?: boolean;
   /** Channel-specific tools (the phone's transfer and hang-up). */
   extraTools?: NamedTools;
   observer?: AssistantObserver;
@@ -45,6 +50,8 @@ export class Assistant extends voice.Agent {
   private readonly knowledge: Knowledge;
   private readonly observer: AssistantObserver | undefined;
   private readonly logger: Logger | undefined;
+  private readonly camera: CameraFrames | undefined;
+  private readonly cameraEveryTurn: boolean;
   /** The last retrieval, reused while the same user message is being answered (tool round trips). */
   private lastRetrieval: { text: string; context: Promise<TurnContext> } | undefined;
   /** Sources found by `search_knowledge` during the current answer. */
@@ -94,6 +101,8 @@ export class Assistant extends voice.Agent {
       },
     });
     this.knowledge = knowledge;
+    this.camera = options.camera;
+    this.cameraEveryTurn = options.cameraEveryTurn ?? false;
     this.observer = options.observer;
     this.logger = options.logger;
   }
@@ -127,11 +136,41 @@ export class Assistant extends voice.Agent {
           llm.ChatMessage.create({ role: 'system', content: reference, createdAt: lastUser.createdAt - 1 }),
         );
       }
+      chatCtx = this.withCameraStill(chatCtx, lastUser, question);
     }
     this.observer?.onGenerationStarted?.();
     const upstream = await voice.Agent.default.llmNode(this, chatCtx, toolCtx, modelSettings);
     if (!upstream) return null;
     return this.filterCitations(upstream, [...context.sources, ...this.toolSources]);
+  }
+
+  /** Attaches the camera's latest still to the user's message when the turn is about it. */
+  private withCameraStill(
+    chatCtx: llm.ChatContext,
+    lastUser: llm.ChatMessage,
+    question: string,
+  ): llm.ChatContext {
+    const still = this.camera?.current();
+    if (!still) return chatCtx;
+    const referred = refersToCamera(question);
+    if (!referred && !this.cameraEveryTurn) return chatCtx;
+    const copy = chatCtx.copy();
+    const index = copy.items.findIndex((item) => item.id === lastUser.id);
+    if (index < 0) return chatCtx;
+    copy.items[index] = llm.ChatMessage.create({
+      id: lastUser.id,
+      role: 'user',
+      createdAt: lastUser.createdAt,
+      content: [
+        ...lastUser.content,
+        llm.createImageContent({
+          image: still.dataUrl,
+          inferenceDetail: referred ? 'auto' : 'low',
+          mimeType: 'image/jpeg',
+        }),
+      ],
+    });
+    return copy;
   }
 
   /** Strips citation markers from the streamed answer and reports what it cited. */

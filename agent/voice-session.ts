@@ -15,6 +15,7 @@ import {
   phoneTools,
   type CallControl,
 } from './phone-call.ts';
+import type { CameraFrames } from './camera.ts';
 import { Knowledge } from './knowledge.ts';
 import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
@@ -55,6 +56,8 @@ export interface VoiceSessionOptions {
   inJob?: boolean;
   /** Phone calls: transfer and hang-up, which add the phone's tools and instructions. */
   call?: CallControl;
+  /** The user's camera stills (web sessions with a camera). */
+  camera?: CameraFrames;
 }
 
 /** Either a LiveKit room, or audio input and output owned by the caller (direct transport, tests). */
@@ -94,6 +97,7 @@ export async function startVoiceSession(
     knowledge,
     conversationId,
     observer: recorder,
+    ...(options.camera ? { camera: options.camera, cameraEveryTurn: config.cameraEveryTurn } : {}),
     ...(onPhone ? { instructions: ASSISTANT_INSTRUCTIONS + PHONE_INSTRUCTIONS } : {}),
     ...(onPhone && options.call
       ? { extraTools: phoneTools(options.call, { link: (code) => knowledge.linkAccount(code) }) }

@@ -4,6 +4,8 @@ import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/load.ts';
 import { openDatabase, resolveUser, type Database } from '../db/index.ts';
+import { CameraFrames } from './camera.ts';
+import { followCamera } from './camera-track.ts';
 import { identityOfParticipant } from './participant-identity.ts';
 import { liveKitCallControl } from './phone-call.ts';
 import { createConfiguredEmbedder, ProviderConfigurationError } from './providers.ts';
@@ -48,6 +50,8 @@ export default defineAgent<ProcessData>({
             transferNumber: config.telephony.transferNumber,
           })
         : undefined;
+    const camera = new CameraFrames();
+    if (!onPhone) followCamera(context.room, participant.identity, camera);
     const voice = await startVoiceSession(
       {
         config,
@@ -58,7 +62,7 @@ export default defineAgent<ProcessData>({
         channel: onPhone ? 'phone' : 'web',
         logger,
         inJob: true,
-        ...(call ? { call } : {}),
+        ...(call ? { call } : { camera }),
       },
       { room: context.room, participantIdentity: participant.identity },
     );

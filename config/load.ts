@@ -61,6 +61,8 @@ export interface Config {
       }
     | ({ readonly provider: 'openai'; readonly voice: string } & OpenAICompatible);
   readonly redisUrl: string | undefined;
+  /** Attach the camera's latest still to every turn (low detail), not only turns about it. */
+  readonly cameraEveryTurn: boolean;
   readonly limits: {
     readonly uploadMaxBytes: number;
     readonly imageMaxPixels: number;
@@ -212,6 +214,7 @@ function buildConfig(env: Environment, cwd: string): Config {
             ...openai(env.TTS_MODEL ?? 'gpt-4o-mini-tts', env.TTS_BASE_URL),
           },
     redisUrl: env.REDIS_URL,
+    cameraEveryTurn: env.CAMERA_EVERY_TURN,
     limits: {
       uploadMaxBytes: env.UPLOAD_MAX_BYTES,
       imageMaxPixels: env.IMAGE_MAX_PIXELS,

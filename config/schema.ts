@@ -81,6 +81,10 @@ export const environmentSchema = z.object({
   APP_ACCESS_KEY: z.string().trim().min(12, { message: 'expected at least 12 characters' }).optional(),
   REDIS_URL: url(['redis:', 'rediss:']),
 
+  CAMERA_EVERY_TURN: z
+    .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
   UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024).default(25 * 1024 * 1024),
   IMAGE_MAX_PIXELS: integer(1, 1_000_000_000).default(40_000_000),
   PDF_MAX_PAGES: integer(1, 100_000).default(500),

@@ -98,7 +98,9 @@ export class VoiceHarness {
   /** Starts a room-less session for a user; returns it with its audio input. */
   async startSession(
     userId: string,
-    options: Partial<Pick<VoiceSessionOptions, 'greeting' | 'connOptions' | 'channel' | 'call'>> = {},
+    options: Partial<
+      Pick<VoiceSessionOptions, 'greeting' | 'connOptions' | 'channel' | 'call' | 'camera'>
+    > = {},
   ): Promise<{ voice: VoiceSession; input: PushAudioInput }> {
     const input = new PushAudioInput();
     const output = new PacedAudioOutput({
@@ -123,6 +125,7 @@ export class VoiceHarness {
         // No greeting unless asked for; `greeting: undefined` given explicitly means the default.
         greeting: 'greeting' in options ? options.greeting : null,
         ...(options.call ? { call: options.call } : {}),
+        ...(options.camera ? { camera: options.camera } : {}),
         ...(options.connOptions ? { connOptions: options.connOptions } : {}),
       },
       { audioInput: input, audioOutput: output },
