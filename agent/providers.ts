@@ -4,6 +4,7 @@ import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
 import * as openai from '@livekit/agents-plugin-openai';
 import { OPENAI_DEFAULT_BASE_URL, type Config, type OpenAICompatible } from '../config/load.ts';
 import { createEmbedder, type Embedder } from '../ingest/embeddings.ts';
+import { createVisionModel, type VisionModel } from '../ingest/vision.ts';
 
 /**
  * The one place where providers are chosen. Adapters get base URL, key and model
@@ -32,6 +33,16 @@ function openAIKey(endpoint: OpenAICompatible, purpose: string, baseUrlVariable:
     );
   }
   return 'no-key-needed';
+}
+
+/**
+ * The ElevenLabs plugin wants the REST base (`https://api.elevenlabs.io/v1`) and derives
+ * the WebSocket URL from it. Accept the bare origin or a ws(s):// URL as well.
+ */
+export function elevenLabsApiUrl(baseUrl: string): string {
+  const url = new URL(baseUrl.replace(/^ws(s?):\/\//, 'http$1://'));
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1';
+  return url.toString().replace(/\/+$/, '');
 }
 
 /** Problems that keep the voice pipeline from working, one line each; empty when usable. */
@@ -104,7 +115,7 @@ export function createTextToSpeech(config: Config): ttsTypes.TTS {
       apiKey: tts.apiKey ?? 'no-key-needed',
       voiceId: tts.voiceId,
       model: tts.model,
-      ...(tts.baseUrl ? { baseURL: tts.baseUrl } : {}),
+      ...(tts.baseUrl ? { baseURL: elevenLabsApiUrl(tts.baseUrl) } : {}),
     });
   }
   return new openai.TTS({
@@ -131,4 +142,19 @@ export function createConfiguredEmbedder(config: Config): Embedder | undefined {
     if (error instanceof ProviderConfigurationError) return undefined;
     throw error;
   }
+}
+
+/**
+ * The vision model for images and scanned pages (`VISION_MODEL`, served at
+ * `LLM_BASE_URL`), or undefined when none is configured: scanned pages are then
+ * reported unreadable and images are refused. A configured model that cannot be
+ * used (OpenAI without a key) throws, naming the variable.
+ */
+export function createVisionClient(config: Config): VisionModel | undefined {
+  if (config.vision === undefined) return undefined;
+  return createVisionModel({
+    baseUrl: config.vision.baseUrl,
+    apiKey: openAIKey(config.vision, 'vision model (VISION_MODEL)', 'LLM_BASE_URL'),
+    model: config.vision.model,
+  });
 }

@@ -24,6 +24,14 @@ export interface NewDocument {
   /** Model that made the chunks' embeddings; null when they have none. */
   embeddingModel: string | null;
   chunks: readonly NewChunk[];
+  /** Pages that had no text and were not transcribed (default none). */
+  unreadablePages?: readonly number[];
+  /**
+   * Replace a stored document with the same bytes instead of answering 'unchanged':
+   * for a re-ingest that reads more than the stored version did (a vision model or
+   * an embedding model configured since).
+   */
+  replaceSameBytes?: boolean;
 }
 
 export type SaveOutcome = 'created' | 'unchanged' | 'replaced';
@@ -42,7 +50,8 @@ export async function saveDocument(
       `select id from documents where owner_id is not distinct from $1 and sha256 = $2 and status = 'ready' for update`,
       [document.ownerId, document.sha256],
     );
-    if (same.rows[0]) return { documentId: same.rows[0].id, outcome: 'unchanged' as const };
+    if (same.rows[0] && !document.replaceSameBytes)
+      return { documentId: same.rows[0].id, outcome: 'unchanged' as const };
 
     const previous = document.sourceName
       ? await client.query<{ id: string }>(
@@ -65,7 +74,8 @@ export async function saveDocument(
       await client.query('delete from chunks where document_id = $1', [existingId]);
       await client.query(
         `update documents set title = $2, source_name = $3, mime_type = $4, sha256 = $5, byte_size = $6,
-                page_count = $7, status = 'ready', error = null, updated_at = now() where id = $1`,
+                page_count = $7, unreadable_pages = $8, status = 'ready', error = null, updated_at = now()
+          where id = $1`,
         [
           existingId,
           document.title,
@@ -74,13 +84,15 @@ export async function saveDocument(
           document.sha256,
           document.byteSize,
           document.pageCount,
+          document.unreadablePages ?? [],
         ],
       );
       documentId = existingId;
     } else {
       const { rows } = await client.query<{ id: string }>(
-        `insert into documents (owner_id, title, source_name, mime_type, sha256, byte_size, page_count, status)
-         values ($1, $2, $3, $4, $5, $6, $7, 'ready') returning id`,
+        `insert into documents (owner_id, title, source_name, mime_type, sha256, byte_size, page_count,
+                                unreadable_pages, status)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, 'ready') returning id`,
         [
           document.ownerId,
           document.title,
@@ -89,6 +101,7 @@ export async function saveDocument(
           document.sha256,
           document.byteSize,
           document.pageCount,
+          document.unreadablePages ?? [],
         ],
       );
       documentId = (rows[0] as { id: string }).id;
@@ -119,6 +132,43 @@ async function insertChunks(client: Queryable, documentId: string, document: New
       chunks.map((chunk) => (chunk.embedding ? pgvector.toSql(chunk.embedding) : null)),
     ],
   );
+}
+
+/** A stored document found by its content, with what decides whether a re-ingest can skip it. */
+export interface StoredDocument {
+  id: string;
+  title: string;
+  status: 'processing' | 'ready' | 'failed';
+  pageCount: number | null;
+  unreadablePages: number[];
+  chunkCount: number;
+  /** Chunks stored without an embedding (embedded without a model, or dropped by `--reset-embeddings`). */
+  chunksWithoutEmbedding: number;
+  /** The distinct models that made the stored embeddings. */
+  embeddingModels: string[];
+}
+
+/**
+ * The document with these bytes (by SHA-256) among the owner's (null: the shared
+ * ones), or undefined. Cheap: lets an ingest answer 'unchanged' before parsing.
+ */
+export async function findDocumentByContent(
+  db: Queryable,
+  ownerId: string | null,
+  sha256: string,
+): Promise<StoredDocument | undefined> {
+  const { rows } = await db.query<StoredDocument>(
+    `select d.id, d.title, d.status, d.page_count as "pageCount", d.unreadable_pages as "unreadablePages",
+            count(c.id)::int as "chunkCount",
+            count(c.id) filter (where c.embedding is null)::int as "chunksWithoutEmbedding",
+            coalesce(array_agg(distinct c.embedding_model) filter (where c.embedding_model is not null), '{}')
+              as "embeddingModels"
+       from documents d left join chunks c on c.document_id = d.id
+      where d.owner_id is not distinct from $1 and d.sha256 = $2
+      group by d.id`,
+    [ownerId, sha256],
+  );
+  return rows[0];
 }
 
 export interface DocumentSummary {

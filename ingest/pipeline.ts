@@ -1,0 +1,186 @@
+/**
+ * Files into searchable documents: identify, read, chunk, embed, store. The
+ * same path serves uploads in a conversation and the `ingest` command. Reads
+ * top to bottom; each step lives in its own module.
+ */
+import { createHash } from 'node:crypto';
+import { findDocumentByContent, saveDocument, type Database, type StoredDocument } from '../db/index.ts';
+import { identifyMedia, type IdentifiedMedia, type MediaKind, type MediaLimits } from '../media/index.ts';
+import { chunkParagraphs } from './chunker.ts';
+import type { DocumentContent, ReadContext } from './document-content.ts';
+import { embedChunks } from './embed-chunks.ts';
+import type { Embedder } from './embeddings.ts';
+import { IngestError } from './errors.ts';
+import { ProgressReporter, type ProgressListener } from './progress.ts';
+import { readImage } from './read-image.ts';
+import { readPdf } from './read-pdf.ts';
+import { readText } from './read-text.ts';
+import { isUpToDate } from './stored-version.ts';
+import type { VisionModel } from './vision.ts';
+
+/** One file to ingest. */
+export interface IngestFile {
+  readonly bytes: Uint8Array;
+  /** The name it was uploaded or found under, e.g. "report.pdf": a claim about its type, and the default title. */
+  readonly fileName: string;
+  /** The declared MIME type, if any (a browser's or a byte stream's); checked against the bytes. */
+  readonly claimedType?: string | undefined;
+  /** The owning user's id; null stores a shared document every user can search. */
+  readonly ownerId: string | null;
+  /** Where it came from (a path, an upload name): new bytes from the same source replace the old document. */
+  readonly sourceName: string;
+  /** Cancels the ingest between steps and aborts requests to model servers. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** What ingesting needs. Providers are chosen by the caller (agent/providers.ts). */
+export interface IngestDependencies {
+  readonly database: Database;
+  /** Undefined: chunks are stored without embeddings and found by full-text search. */
+  readonly embedder: Embedder | undefined;
+  /** Undefined: scanned pages are reported unreadable and images are refused. */
+  readonly vision: VisionModel | undefined;
+  readonly limits: MediaLimits;
+}
+
+/** What became of a file. */
+export interface IngestResult {
+  readonly documentId: string;
+  /** 'unchanged': these bytes were already stored for this owner, and nothing was read again. */
+  readonly outcome: 'created' | 'unchanged' | 'replaced';
+  readonly title: string;
+  readonly kind: MediaKind;
+  /** The type the bytes show, e.g. "image/png" for a PNG named .jpg. */
+  readonly mimeType: string;
+  /** Pages of a PDF; null for other files. */
+  readonly pages: number | null;
+  readonly chunks: number;
+  /** Pages without text that no vision model read (none configured). */
+  readonly unreadablePages: readonly number[];
+  /** Pages without text that the vision model transcribed in this run. */
+  readonly transcribedPages: readonly number[];
+  /** Whether the chunks carry embeddings (else they are found by full-text search only). */
+  readonly embedded: boolean;
+  /** Set when the file was accepted despite a misleading name or type (a PNG named .jpg). */
+  readonly note: string | undefined;
+}
+
+/**
+ * Ingests one file as a searchable document, in one transaction: either the
+ * whole document is stored (or replaces the previous version from the same
+ * source), or nothing is. The same bytes for the same owner are answered
+ * 'unchanged' from the database before anything is parsed.
+ *
+ * Throws user-facing errors only for the file's own problems and for model
+ * servers that stay down: `MediaError` (empty, too large, wrong type, corrupt,
+ * encrypted, too many pages or pixels) and `IngestError` (no text, an image
+ * without a vision model, a vision or embedding server failure).
+ */
+export async function ingestFile(
+  file: IngestFile,
+  dependencies: IngestDependencies,
+  onProgress?: ProgressListener,
+): Promise<IngestResult> {
+  const { database, embedder, vision, limits } = dependencies;
+  const progress = new ProgressReporter(onProgress);
+  progress.report('reading', 0);
+  const media = await identifyMedia(
+    file.bytes,
+    { fileName: file.fileName, mimeType: file.claimedType },
+    limits,
+  );
+  const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+  const stored = await findDocumentByContent(database.pool, file.ownerId, sha256);
+  const abilities = { embeddingModel: embedder?.model, canTranscribe: vision !== undefined };
+  if (stored !== undefined && isUpToDate(stored, abilities)) {
+    progress.report('saving', 1);
+    return unchangedResult(stored, media);
+  }
+  progress.report('reading', 1);
+
+  file.signal?.throwIfAborted();
+  const context: ReadContext = { limits, vision, progress, signal: file.signal };
+  const content = await readContent(media, file, context);
+  const chunks = chunkParagraphs(content.paragraphs);
+  // A scan with nothing but a stamped page number on each page is not worth storing either.
+  if (chunks.length === 0 || content.unreadablePages.length === content.pageCount) {
+    throw nothingToSearch(file.fileName, content);
+  }
+
+  file.signal?.throwIfAborted();
+  const embeddings = await embedChunks(chunks, embedder, progress, file.signal);
+
+  file.signal?.throwIfAborted();
+  progress.report('saving', 0);
+  const title = content.title ?? file.fileName;
+  const saved = await saveDocument(database.pool, {
+    ownerId: file.ownerId,
+    title,
+    sourceName: file.sourceName,
+    mimeType: media.mime,
+    sha256,
+    byteSize: file.bytes.length,
+    pageCount: content.pageCount,
+    embeddingModel: embedder?.model ?? null,
+    chunks: chunks.map((chunk, index) => ({ ...chunk, embedding: embeddings[index] ?? null })),
+    unreadablePages: content.unreadablePages,
+    replaceSameBytes: stored !== undefined,
+  });
+  progress.report('saving', 1);
+
+  return {
+    documentId: saved.documentId,
+    outcome: saved.outcome,
+    title,
+    kind: media.kind,
+    mimeType: media.mime,
+    pages: content.pageCount,
+    chunks: chunks.length,
+    unreadablePages: content.unreadablePages,
+    transcribedPages: content.transcribedPages,
+    embedded: embedder !== undefined,
+    note: media.note,
+  };
+}
+
+function readContent(
+  media: IdentifiedMedia,
+  file: IngestFile,
+  context: ReadContext,
+): Promise<DocumentContent> {
+  switch (media.kind) {
+    case 'pdf':
+      return readPdf(file.bytes, context);
+    case 'image':
+      return readImage(file.bytes, file.fileName, context);
+    default:
+      return Promise.resolve(readText(media));
+  }
+}
+
+function unchangedResult(stored: StoredDocument, media: IdentifiedMedia): IngestResult {
+  return {
+    documentId: stored.id,
+    outcome: 'unchanged',
+    title: stored.title,
+    kind: media.kind,
+    mimeType: media.mime,
+    pages: stored.pageCount,
+    chunks: stored.chunkCount,
+    unreadablePages: stored.unreadablePages,
+    transcribedPages: [],
+    embedded: stored.chunkCount > 0 && stored.chunksWithoutEmbedding === 0,
+    note: media.note,
+  };
+}
+
+function nothingToSearch(fileName: string, content: DocumentContent): IngestError {
+  if (content.unreadablePages.length > 0) {
+    return new IngestError(
+      'no-text',
+      `"${fileName}" has no text layer (it looks scanned), and reading scanned pages needs VISION_MODEL: ` +
+        'set it to a model that reads images and try again.',
+    );
+  }
+  return new IngestError('no-text', `"${fileName}" contains no text to search.`);
+}
