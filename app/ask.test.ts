@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,25 +6,12 @@ import { createHash } from 'node:crypto';
 import { openDatabase, resolveUser, saveDocument } from '../db/index.ts';
 import { createEmbedder } from '../ingest/embeddings.ts';
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
+import { runApp } from '../test/support/run-command.ts';
 
 const DIMENSIONS = 32;
 
-/** Runs `npm run ask`'s entry point as a child process; resolves with its output. */
-function runAsk(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'app/ask.ts', ...args], {
-      env: { ...process.env, ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const runAsk = (args: string[], env: Record<string, string>) =>
+  runApp('ask.ts', args, { ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' });
 
 describe('npm run ask', () => {
   let fakes: Fakes;

@@ -1,9 +1,8 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { askOnce } from '../agent/text-session.ts';
 import { createConfiguredEmbedder, createLanguageModel } from '../agent/providers.ts';
-import { resolveUser, type Identity } from '../db/index.ts';
-import { runCommand, UsageError } from './cli.ts';
+import { resolveUser } from '../db/index.ts';
+import { parseCommandLine, parseIdentityArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
 
 const USAGE = `Usage: npm run ask -- [--user <id>] [--json] "<question>"
@@ -14,22 +13,15 @@ documents, memories and tools), and prints the answer and its citations.
   --json       print { "answer", "citations": [{ "documentId", "title", "page" }], "turnId" }`;
 
 runCommand(async () => {
-  let parsed: { values: { user?: string; json?: boolean; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: { user: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const parsed = parseCommandLine(
+    USAGE,
+    { user: { type: 'string' }, json: { type: 'boolean' } },
+    { positionals: true },
+  );
+  if (!parsed) return;
   const question = parsed.positionals.join(' ').trim();
   if (question === '') throw new UsageError('Missing the question.', USAGE);
-  const identity = parseIdentity(parsed.values.user ?? 'web:cli');
+  const identity = parseIdentityArgument(parsed.values.user ?? 'web:cli', USAGE);
 
   const config = loadConfig();
   createLanguageModel(config); // fails early, naming the variable, when no model is configured
@@ -54,10 +46,3 @@ runCommand(async () => {
     await database.close();
   }
 });
-
-function parseIdentity(value: string): Identity {
-  const match = /^(web|phone):(.+)$/.exec(value);
-  if (!match)
-    throw new UsageError(`--user must look like web:<id> or phone:<number>, not "${value}".`, USAGE);
-  return { kind: match[1] as Identity['kind'], value: match[2] as string };
-}

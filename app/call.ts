@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { requireLiveKit } from '../agent/sip/livekit-api.ts';
 import { placeOutboundCall, RINGING_TIMEOUT_SECONDS } from '../agent/sip/outbound-call.ts';
-import { runCommand, UsageError } from './cli.ts';
+import { parseCommandLine, runCommand, UsageError } from './cli.ts';
 
 const USAGE = `Usage: npm run call -- <e164> [--json]
 
@@ -13,19 +12,8 @@ Waits until the call is answered or fails (the phone rings for up to ${RINGING_T
   --json   print the room, dispatch and call ids as JSON`;
 
 runCommand(async () => {
-  let parsed: { values: { json?: boolean; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const parsed = parseCommandLine(USAGE, { json: { type: 'boolean' } }, { positionals: true });
+  if (!parsed) return;
   const [phoneNumber, ...extra] = parsed.positionals;
   if (!phoneNumber) throw new UsageError('Missing the number to call.', USAGE);
   if (extra.length > 0) throw new UsageError(`One number at a time (also got ${extra.join(' ')}).`, USAGE);

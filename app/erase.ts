@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
-import { eraseUser, findUserByIdentity, type IdentityKind } from '../db/index.ts';
-import { runCommand, UsageError } from './cli.ts';
+import { eraseUser, findUserByIdentity } from '../db/index.ts';
+import { parseCommandLine, parseIdentityArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
 
 const USAGE = `Usage: npm run erase -- --user <id> [--json]
@@ -14,18 +13,13 @@ memories, their documents and uploaded files. Prints a receipt with the counts.
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 runCommand(async () => {
-  let values: { user?: string; json?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      options: { user: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const parsed = parseCommandLine(
+    USAGE,
+    { user: { type: 'string' }, json: { type: 'boolean' } },
+    { positionals: false },
+  );
+  if (!parsed) return;
+  const { values } = parsed;
   if (!values.user) throw new UsageError('Missing --user.', USAGE);
 
   const config = loadConfig();
@@ -64,8 +58,5 @@ async function resolveUserArgument(
     const { rows } = await pool.query('select id from users where id = $1', [argument]);
     return rows[0] ? argument : undefined;
   }
-  const match = /^(phone|web):(.+)$/.exec(argument);
-  if (!match)
-    throw new UsageError(`"${argument}" is neither a user id (UUID) nor phone:<number> / web:<id>.`, USAGE);
-  return findUserByIdentity(pool, { kind: match[1] as IdentityKind, value: match[2] as string });
+  return findUserByIdentity(pool, parseIdentityArgument(argument, USAGE));
 }

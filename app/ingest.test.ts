@@ -1,10 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hybridSearch, openDatabase, resolveUser } from '../db/index.ts';
@@ -12,17 +9,9 @@ import { startFakes, type Fakes } from '../test/fakes/index.ts';
 import { buildProsePdf, wrapText } from '../test/fixtures/ingest/prose-pdf.ts';
 import { buildScannedPageJpeg } from '../test/fixtures/media/image-fixtures.ts';
 import { buildPdf, fixturePath } from '../test/fixtures/media/pdf-fixtures.ts';
+import { runApp, type CommandOutcome } from '../test/support/run-command.ts';
 
 const DIMENSIONS = 16;
-/** tsx's loader by absolute URL: the child runs in a temporary folder, where `--import tsx` would not resolve. */
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-const ENTRY_POINT = new URL('./ingest.ts', import.meta.url).pathname;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** One result of `--json`, the fields the tests look at. */
 interface FileResult {
@@ -41,19 +30,8 @@ describe('npm run ingest', () => {
   let env: Record<string, string>;
 
   /** Runs the command's entry point as a child process, in `root`, on the embedded database. */
-  function runIngest(args: string[]): Promise<Run> {
-    return new Promise((resolve) => {
-      const child = spawn(process.execPath, ['--import', TSX_LOADER, ENTRY_POINT, ...args], {
-        cwd: root,
-        env: { ...process.env, ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      child.on('close', (code) => resolve({ code, stdout, stderr }));
-    });
-  }
+  const runIngest = (args: string[]): Promise<CommandOutcome> =>
+    runApp('ingest.ts', args, { ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' }, { cwd: root });
 
   beforeAll(async () => {
     fakes = await startFakes({ openai: { embeddingDimensions: DIMENSIONS } });

@@ -1,14 +1,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { isE164 } from '../agent/sip/phone-number.ts';
 import { loadConfig } from '../config/load.ts';
 import { resolveUser, type Identity } from '../db/index.ts';
 import { describeFileError, findFiles } from '../ingest/find-files.ts';
 import { ingestFile, type IngestDependencies, type IngestResult } from '../ingest/pipeline.ts';
 import type { IngestProgress } from '../ingest/progress.ts';
 import { describeBytes, MediaError, type MediaLimits } from '../media/index.ts';
-import { isUserFacing, runCommand, UsageError } from './cli.ts';
+import { isUserFacing, parseCommandLine, parseIdentityArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
 
 const USAGE = `Usage: npm run ingest -- <files or folders...> [--user <id>] [--json]
@@ -41,21 +39,15 @@ interface FileReport {
 }
 
 runCommand(async () => {
-  let parsed: { values: { user?: string; json?: boolean; help?: boolean }; positionals: string[] };
-  try {
-    parsed = parseArgs({
-      allowPositionals: true,
-      options: { user: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    });
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
-  if (parsed.values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const parsed = parseCommandLine(
+    USAGE,
+    { user: { type: 'string' }, json: { type: 'boolean' } },
+    { positionals: true },
+  );
+  if (!parsed) return;
   if (parsed.positionals.length === 0) throw new UsageError('Name at least one file or folder.', USAGE);
-  const identity = parsed.values.user === undefined ? undefined : parseIdentity(parsed.values.user);
+  const identity =
+    parsed.values.user === undefined ? undefined : parseIdentityArgument(parsed.values.user, USAGE);
   const json = parsed.values.json === true;
 
   const config = loadConfig();
@@ -174,20 +166,6 @@ function failedReport(file: string, timeMs: number, error: FileReport['error']):
     timeMs,
     error,
   };
-}
-
-function parseIdentity(value: string): Identity {
-  const match = /^(web|phone):(.+)$/.exec(value);
-  if (!match)
-    throw new UsageError(`--user must look like web:<id> or phone:<number>, not "${value}".`, USAGE);
-  const identity = { kind: match[1] as Identity['kind'], value: match[2] as string };
-  if (identity.kind === 'phone' && !isE164(identity.value)) {
-    throw new UsageError(
-      `--user ${value}: phone numbers are written in E.164, like phone:+15551234567.`,
-      USAGE,
-    );
-  }
-  return identity;
 }
 
 /** The path as the user would type it: relative to the working folder when inside it. */

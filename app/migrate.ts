@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { migrate, openDatabase, resetEmbeddings } from '../db/index.ts';
-import { runCommand, UsageError } from './cli.ts';
+import { parseCommandLine, runCommand } from './cli.ts';
 
 const USAGE = `Usage: npm run db:migrate [-- --reset-embeddings]
 
@@ -10,18 +9,9 @@ Applies pending database migrations (they also run at every start).
                       stored embeddings; re-ingest documents afterwards.`;
 
 runCommand(async () => {
-  let values: { 'reset-embeddings'?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      options: { 'reset-embeddings': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const parsed = parseCommandLine(USAGE, { 'reset-embeddings': { type: 'boolean' } }, { positionals: false });
+  if (!parsed) return;
+  const { values } = parsed;
   const config = loadConfig();
   const reset = values['reset-embeddings'] === true;
   const database = await openDatabase({

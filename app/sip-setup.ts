@@ -1,8 +1,7 @@
-import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.ts';
 import { requireLiveKit } from '../agent/sip/livekit-api.ts';
 import { setUpSip, type SipSetupResult } from '../agent/sip/provision.ts';
-import { runCommand, UsageError } from './cli.ts';
+import { parseCommandLine, runCommand, UsageError } from './cli.ts';
 
 const USAGE = `Usage: npm run sip:setup -- --number <e164> [--number <e164>...] [--allowed <e164>...]
          [--outbound --address <host[:port]> [--username <user> --password <password>]] [--json]
@@ -22,36 +21,21 @@ Running it again changes only what differs. Needs LIVEKIT_URL, LIVEKIT_API_KEY, 
   --json               print the result as JSON`;
 
 runCommand(async () => {
-  let values: {
-    number?: string[];
-    allowed?: string[];
-    outbound?: boolean;
-    address?: string;
-    username?: string;
-    password?: string;
-    json?: boolean;
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        number: { type: 'string', multiple: true },
-        allowed: { type: 'string', multiple: true },
-        outbound: { type: 'boolean' },
-        address: { type: 'string' },
-        username: { type: 'string' },
-        password: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError((error as Error).message, USAGE);
-  }
-  if (values.help) {
-    console.log(USAGE);
-    return;
-  }
+  const parsed = parseCommandLine(
+    USAGE,
+    {
+      number: { type: 'string', multiple: true },
+      allowed: { type: 'string', multiple: true },
+      outbound: { type: 'boolean' },
+      address: { type: 'string' },
+      username: { type: 'string' },
+      password: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    { positionals: false },
+  );
+  if (!parsed) return;
+  const { values } = parsed;
   if (!values.number?.length) throw new UsageError('Missing --number.', USAGE);
   if (!values.outbound && (values.address || values.username || values.password))
     throw new UsageError('--address, --username and --password go with --outbound.', USAGE);

@@ -2,17 +2,14 @@
  * The `sip:setup` and `call` commands end to end: the real entry points run as child
  * processes (as `npm run` runs them) against the LiveKit API fake.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startLiveKitApiServer, type LiveKitApiServer } from '../../test/fakes/livekit-api-server.ts';
+import { runApp, type CommandOutcome } from '../../test/support/run-command.ts';
 import { setUpSip } from './provision.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const tsx = path.join(root, 'node_modules', '.bin', 'tsx');
 // An empty working directory, so a developer's own .env cannot leak into the commands.
 let cwd: string;
 beforeAll(() => {
@@ -26,28 +23,14 @@ beforeEach(async () => {
 });
 afterEach(() => server.close());
 
-interface Outcome {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `app/<script>` like `npm run` does; asynchronous so the in-process fake keeps answering. */
-function run(script: string, args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  const baseEnv = {
-    PATH: process.env.PATH ?? '',
+/** Runs `app/<script>` like `npm run` does, pointed at the fake LiveKit server. */
+function run(script: string, args: string[], env: Record<string, string> = {}): Promise<CommandOutcome> {
+  const liveKit = {
     LIVEKIT_URL: server.url.replace('http', 'ws'),
     LIVEKIT_API_KEY: server.apiKey,
     LIVEKIT_API_SECRET: server.apiSecret,
   };
-  return new Promise((resolve) => {
-    execFile(
-      tsx,
-      [path.join(root, 'app', script), ...args],
-      { cwd, env: { ...baseEnv, ...env }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
+  return runApp(script, args, { ...liveKit, ...env }, { cwd, timeoutMs: 30_000 });
 }
 
 describe('npm run sip:setup', () => {

@@ -1,0 +1,39 @@
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** What a command printed and how it ended. */
+export interface CommandOutcome {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** tsx's loader by absolute URL, so children started in another folder still find it. */
+const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Runs `app/<script>` as `npm run` would, in a child process (asynchronously, so fakes in
+ * this process keep answering). `env` replaces the environment entirely except PATH:
+ * the child sees only what the test sets, not the developer's `.env` or shell.
+ */
+export function runApp(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<CommandOutcome> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPOSITORY}app/${script}`, ...args], {
+      cwd: options.cwd ?? REPOSITORY,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      timeout: options.timeoutMs ?? 60_000,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
