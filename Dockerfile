@@ -1,6 +1,7 @@
 # The assistant (web server + LiveKit agent worker) as one image. TypeScript runs through
-# tsx, a production dependency, so there is no build step: the image is the source plus
-# production node_modules, run as the unprivileged `node` user.
+# tsx, a production dependency; the only build step is the browser page (Vite, also a
+# production dependency), built here because the app runs as the unprivileged `node`
+# user, who cannot write web/client/dist at start.
 
 # --- dependencies: production only, installed from the lockfile ---------------------------
 FROM node:20-bookworm-slim AS dependencies
@@ -19,6 +20,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=dependencies /app/node_modules ./node_modules
 COPY . .
+RUN npm run build
 # The data folder (embedded database when DATABASE_URL is unset, uploaded files) is the
 # one place the app writes; a named volume mounted here inherits this ownership.
 # .data is the default DATA_DIR, for a DATA_DIR=.data copied over from a local .env.

@@ -4,7 +4,8 @@
 # is missing, and does nothing when everything is there.
 set -euo pipefail
 
-packages=(${CI_SYSTEM_PACKAGES:-})
+# chromium: the browser test (web/browser.test.ts); fonts-dejavu-core: readable text in its screenshots.
+packages=(chromium fonts-dejavu-core ${CI_SYSTEM_PACKAGES:-})
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

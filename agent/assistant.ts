@@ -19,8 +19,8 @@ import {
 export interface AssistantObserver {
   /** A generation started; `citations` will follow with its cited sources once it ends. */
   onGenerationStarted?(): void;
-  /** The sources an answer cited, once its text is complete. */
-  onCitations?(citations: Citation[]): void;
+  /** The sources an answer cited, with the answer's text (markers removed), once it is complete. */
+  onCitations?(citations: Citation[], answer: string): void;
   /** First token of an answer from the language model (Date.now() ms). */
   onFirstToken?(at: number): void;
 }
@@ -182,6 +182,7 @@ export class Assistant extends voice.Agent {
     const observer = this.observer;
     const allSources = () => [...sources, ...this.toolSources];
     let firstToken = true;
+    let answer = '';
     return upstream.pipeThrough(
       new TransformStream<llm.ChatChunk | string, llm.ChatChunk | string>({
         transform(chunk, controller) {
@@ -195,6 +196,7 @@ export class Assistant extends voice.Agent {
             observer?.onFirstToken?.(Date.now());
           }
           const cleaned = filter.push(text);
+          answer += cleaned;
           if (typeof chunk === 'string') {
             if (cleaned !== '') controller.enqueue(cleaned);
           } else if (cleaned !== '' || chunk.delta?.toolCalls?.length) {
@@ -204,7 +206,7 @@ export class Assistant extends voice.Agent {
         flush(controller) {
           const rest = filter.end();
           if (rest !== '') controller.enqueue(rest);
-          observer?.onCitations?.(citationsFor(filter.cited, allSources()));
+          observer?.onCitations?.(citationsFor(filter.cited, allSources()), answer + rest);
         },
       }),
     );

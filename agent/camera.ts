@@ -9,7 +9,7 @@ const FRAME_LONG_SIDE = 768;
 
 /** Words that show the user means what the camera sees. */
 const REFERS_TO_CAMERA =
-  /\b(what am i (holding|showing|wearing|pointing at)|what('s| is) (this|that|in my hand)|what do you see|can you see|do you see|look at (this|that|me)|(see|show) (this|that|you)|in (my|the) (hand|picture|camera|frame)|how do i look|read (this|that)|what colou?r is (this|that|it))\b/i;
+  /\b((my|the|your) camera|what am i (holding|showing|wearing|pointing at)|what('s| is) (this|that|in my hand)|what do you see|can you see|do you see|look at (this|that|me)|(see|show) (this|that|you)|in (my|the) (hand|picture|camera|frame)|how do i look|read (this|that)|what colou?r is (this|that|it))\b/i;
 
 /** Whether an utterance refers to something the user is showing the camera. */
 export function refersToCamera(text: string): boolean {

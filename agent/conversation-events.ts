@@ -19,6 +19,19 @@ export type ConversationEvent =
       citations?: Citation[];
     }
   | { type: 'agent_state'; state: AgentState }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  | UploadProgressEvent;
+
+/** A file sent into the conversation, on its way to being read (same shape as web/protocol.ts). */
+export interface UploadProgressEvent {
+  type: 'upload_progress';
+  uploadId: string;
+  fileName: string;
+  stage: 'reading' | 'ready' | 'failed';
+  /** 0 to 100 while reading. */
+  percent?: number;
+  /** Plain words: what happens now, or why it failed. */
+  message?: string;
+}
 
 export type ConversationEventListener = (event: ConversationEvent) => void;

@@ -24,3 +24,25 @@ export const SUMMARY_INSTRUCTIONS =
   'Summarize this conversation in at most three short sentences for your own memory: what the user wanted, ' +
   'what you found or decided, and anything they will likely follow up on. Mention no document ids. ' +
   'If nothing worth remembering happened, answer exactly: NOTHING';
+
+/** Spoken when an uploaded image joined the conversation. */
+export const IMAGE_ACKNOWLEDGEMENT = 'Got the picture. What would you like to know about it?';
+
+/** Spoken at once when a document arrives: "Got it, reading your 14-page PDF." */
+export function documentAcknowledgement(
+  kind: 'pdf' | 'text' | 'markdown' | 'html',
+  pages: number | null,
+): string {
+  if (kind === 'pdf' && pages !== null) return `Got it, reading your ${pages}-page PDF.`;
+  return kind === 'pdf' ? 'Got it, reading your PDF.' : 'Got it, reading your document.';
+}
+
+/** Spoken once a document is read. */
+export function documentReadMessage(title: string): string {
+  return `I have read ${title}. Ask me anything about it.`;
+}
+
+/** Spoken when a document could not be read. */
+export function documentFailedMessage(reason: string): string {
+  return `Sorry, I could not read that file. ${reason}`;
+}

@@ -14,7 +14,8 @@ const toMs = (seconds: number | undefined) => (seconds === undefined ? null : se
  * Assistant's observer, so citations found while streaming reach the saved answer.
  */
 export class TranscriptRecorder implements AssistantObserver {
-  private pendingCitations: Citation[] = [];
+  /** Citations of recent answers by their text: a spoken `say()` may land in between. */
+  private answerCitations: { text: string; citations: Citation[] }[] = [];
   private firstTokenAt: number | undefined;
   private lastUserSpeechEndedAt: number | undefined;
   private nextUserModality: Modality = 'voice';
@@ -48,7 +49,6 @@ export class TranscriptRecorder implements AssistantObserver {
   }
 
   onGenerationStarted(): void {
-    this.pendingCitations = [];
     this.firstTokenAt = undefined;
   }
 
@@ -56,8 +56,18 @@ export class TranscriptRecorder implements AssistantObserver {
     this.firstTokenAt ??= at;
   }
 
-  onCitations(citations: Citation[]): void {
-    this.pendingCitations = citations;
+  onCitations(citations: Citation[], answer: string): void {
+    if (citations.length === 0) return;
+    this.answerCitations = [...this.answerCitations.slice(-4), { text: answer.trim(), citations }];
+  }
+
+  /** The citations of the answer this message is (or, when interrupted, begins). */
+  private takeCitations(text: string): Citation[] {
+    if (text === '') return [];
+    const index = this.answerCitations.findIndex((answer) => answer.text.startsWith(text));
+    if (index < 0) return [];
+    const [match] = this.answerCitations.splice(index, 1);
+    return match?.citations ?? [];
   }
 
   /** Resolves when every message so far is in the database. */
@@ -84,8 +94,7 @@ export class TranscriptRecorder implements AssistantObserver {
       });
       return;
     }
-    const citations = this.pendingCitations;
-    this.pendingCitations = [];
+    const citations = this.takeCitations(text);
     const reference = this.lastUserSpeechEndedAt;
     this.write({
       role: 'assistant',

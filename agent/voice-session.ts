@@ -20,7 +20,15 @@ import { Knowledge } from './knowledge.ts';
 import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
 import { initializeAgentsLogging } from './logging.ts';
-import { createLanguageModel, createSpeechToText, createTextToSpeech } from './providers.ts';
+import {
+  createLanguageModel,
+  createSpeechToText,
+  createTextToSpeech,
+  createVisionClient,
+} from './providers.ts';
+import { receiveUpload, type ReceivedFile, type UploadReceipt } from './conversation-uploads.ts';
+import { addUploadedImage } from './visual-context.ts';
+import type { VisionModel } from '../ingest/vision.ts';
 import { summarizeConversation } from './summary.ts';
 import { EventTextOutput } from './text-output.ts';
 import { TranscriptRecorder } from './transcript-recorder.ts';
@@ -73,6 +81,8 @@ export interface VoiceSession {
   sendText(text: string): voice.SpeechHandle;
   /** A key the caller pressed on their phone (DTMF). */
   pressKey(digit: string): void;
+  /** A file sent into the conversation (any transport); see agent/conversation-uploads.ts. */
+  receiveUpload(file: ReceivedFile): Promise<UploadReceipt>;
   /** Ends the conversation: closes the session, saves the transcript and a summary memory. */
   close(): Promise<void>;
 }
@@ -181,6 +191,23 @@ export async function startVoiceSession(
       session.interrupt();
       return session.generateReply({ userInput: text, inputModality: 'text' });
     },
+    receiveUpload(file) {
+      return receiveUpload(
+        {
+          config,
+          database,
+          embedder: options.embedder,
+          vision: createVisionClientOrWarn(config, logger),
+          userId: options.userId,
+          conversationId,
+          addImage: (image, fileName) => addUploadedImage(session.currentAgent, image, fileName),
+          say: (text) => session.say(text, { allowInterruptions: true }),
+          emit,
+          logger,
+        },
+        file,
+      );
+    },
     pressKey(digit) {
       const instructions = instructionsForKey(digit);
       if (!instructions) return;
@@ -201,6 +228,16 @@ export async function startVoiceSession(
       return closing;
     },
   };
+}
+
+/** The vision model, or undefined (and a warning) when VISION_MODEL cannot be used as configured. */
+function createVisionClientOrWarn(config: Config, logger?: Logger): VisionModel | undefined {
+  try {
+    return createVisionClient(config);
+  } catch (error) {
+    logger?.warn({ err: error }, 'the vision model cannot be used; images are not captioned');
+    return undefined;
+  }
 }
 
 /** Whether the user had a conversation before this one (phone greetings welcome them back). */

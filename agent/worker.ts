@@ -7,6 +7,7 @@ import { openDatabase, resolveUser, type Database } from '../db/index.ts';
 import { CameraFrames } from './camera.ts';
 import { followCamera } from './camera-track.ts';
 import { identityOfParticipant } from './participant-identity.ts';
+import { receiveRoomUploads, roomEventSender } from './room-uploads.ts';
 import { liveKitCallControl } from './phone-call.ts';
 import { createConfiguredEmbedder, ProviderConfigurationError } from './providers.ts';
 import { loadSharedModels, startVoiceSession, type SharedModels } from './voice-session.ts';
@@ -50,6 +51,7 @@ export default defineAgent<ProcessData>({
             transferNumber: config.telephony.transferNumber,
           })
         : undefined;
+    const sendEvent = roomEventSender(context.room);
     const camera = new CameraFrames();
     if (!onPhone) followCamera(context.room, participant.identity, camera);
     const voice = await startVoiceSession(
@@ -61,11 +63,13 @@ export default defineAgent<ProcessData>({
         userId,
         channel: onPhone ? 'phone' : 'web',
         logger,
+        onEvent: sendEvent,
         inJob: true,
         ...(call ? { call } : { camera }),
       },
       { room: context.room, participantIdentity: participant.identity },
     );
+    receiveRoomUploads(context.room, participant.identity, voice, config.limits.uploadMaxBytes, sendEvent);
     context.room.on(RoomEvent.DtmfReceived, (_code, digit, sender) => {
       if (sender.identity === participant.identity) voice.pressKey(digit);
     });

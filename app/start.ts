@@ -1,22 +1,37 @@
 import { loadConfig } from '../config/load.ts';
 import { runCommand } from './cli.ts';
-import { describeDatabase, openConfiguredDatabase } from './open-database.ts';
+import { describeDatabase } from './open-database.ts';
+import { serve } from './serve.ts';
 
 /**
- * `npm start`. Today it prepares what exists (configuration, database, migrations)
- * and says plainly what does not exist yet, rather than pretending to answer.
+ * `npm start`: the whole assistant on one machine (see app/serve.ts), then the URL to
+ * open. Ctrl-C ends live conversations (their transcripts and summaries are saved).
  */
 runCommand(async () => {
   const config = loadConfig();
-  const database = await openConfiguredDatabase(config);
-  try {
-    console.log(`Configuration is valid. Database ready: ${describeDatabase(config, database)}.`);
-    console.log(
-      'The voice agent and the web page are not built yet, so there is nothing to talk to. ' +
-        '`npm start` will serve the page at http://' +
-        `${config.server.host}:${config.server.port} once they exist.`,
-    );
-  } finally {
-    await database.close();
+  const assistant = await serve(config);
+  if (assistant.builtClient) console.log('Built the page (web/client/dist).');
+  console.log(`Database: ${describeDatabase(config, assistant.database)}.`);
+  console.log(
+    assistant.mode === 'livekit'
+      ? `Transport: LiveKit at ${config.livekit?.url}; the agent worker registers as "${config.agentName}".`
+      : 'Transport: direct WebSocket between the page and this server (set LIVEKIT_URL to use LiveKit).',
+  );
+  if (assistant.problems.length > 0) {
+    console.log('The assistant cannot answer until a model provider is configured:');
+    for (const problem of assistant.problems) console.log(`  - ${problem}`);
+    console.log('The page shows the same. Set these in .env (see .env.example) and start again.');
   }
+  if (config.server.accessKey) console.log('APP_ACCESS_KEY is set: the page asks for it.');
+  console.log(`Open ${assistant.url}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      console.log('Stopping: ending live conversations…');
+      resolve();
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await assistant.close();
 });

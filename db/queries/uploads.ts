@@ -45,3 +45,12 @@ export async function attachUploadToDocument(
 ): Promise<void> {
   await db.query('update uploads set document_id = $2 where id = $1', [uploadId, documentId]);
 }
+
+/** Deletes an upload's row; returns its file's path (relative to the uploads folder), if it had one. */
+export async function deleteUpload(db: Queryable, uploadId: string): Promise<string | null> {
+  const { rows } = await db.query<{ path: string | null }>(
+    'delete from uploads where id = $1 returning path',
+    [uploadId],
+  );
+  return rows[0]?.path ?? null;
+}

@@ -1,0 +1,107 @@
+import type { AddressInfo } from 'node:net';
+import { pino } from 'pino';
+import { warmUpPdfReading } from '../ingest/warm-up.ts';
+import { initializeAgentsLogging } from '../agent/logging.ts';
+import {
+  createConfiguredEmbedder,
+  describeMissingProviders,
+  ProviderConfigurationError,
+} from '../agent/providers.ts';
+import { loadSharedModels, type SharedModels } from '../agent/voice-session.ts';
+import { runWorker } from '../agent/worker.ts';
+import type { Config } from '../config/load.ts';
+import type { Database } from '../db/index.ts';
+import { CLIENT_DIRECTORY, ensureClientBuilt } from '../web/client-build.ts';
+import { loadCookieSecret } from '../web/server/access.ts';
+import { createWebServer } from '../web/server/create-server.ts';
+import { voiceConversations } from '../web/server/voice-conversation.ts';
+import { openConfiguredDatabase } from './open-database.ts';
+
+/** The assistant running on this machine. */
+export interface RunningAssistant {
+  /** Where to open the page. */
+  url: string;
+  mode: 'direct' | 'livekit';
+  database: Database;
+  /** What keeps it from answering (no model provider); empty when it can. */
+  problems: string[];
+  /** Whether the page was (re)built during this start. */
+  builtClient: boolean;
+  /** Ends live conversations, stops the server and closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Wires the whole assistant: database, the page (built when missing or stale), the web
+ * server, and the agent: room-less sessions over the direct WebSocket without
+ * LIVEKIT_URL, the LiveKit worker with it. Without a model provider it starts anyway:
+ * the page says what to set and no conversation starts.
+ */
+export async function serve(config: Config): Promise<RunningAssistant> {
+  if (config.livekit && !config.database.url) {
+    throw new ProviderConfigurationError(
+      'With LIVEKIT_URL the agent runs each conversation in its own process, which the embedded database does ' +
+        'not allow: set DATABASE_URL (Postgres with pgvector), or unset LIVEKIT_URL to use the direct transport.',
+    );
+  }
+  const logger = pino({ level: config.logLevel, name: 'assistant' });
+  // Before any plugin object exists (describeMissingProviders builds them): the framework logs through it.
+  initializeAgentsLogging(config.logLevel === 'silent' ? 'fatal' : config.logLevel);
+  const database = await openConfiguredDatabase(config);
+  try {
+    const problems = describeMissingProviders(config);
+    const builtClient = await ensureClientBuilt();
+    let models: Promise<SharedModels> | undefined;
+    const loadModels = () => (models ??= loadSharedModels());
+    // Loading VAD and end-of-turn weights takes a moment: do it before the first visitor.
+    if (!config.livekit && problems.length === 0) {
+      loadModels().catch((error: unknown) => logger.error({ err: error }, 'could not load the voice models'));
+      // pdf.js's first document costs about half a second of blocked event loop: pay it now, not mid-conversation.
+      void warmUpPdfReading().catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not warm up PDF reading'),
+      );
+    }
+    const web = await createWebServer({
+      config,
+      database,
+      cookieSecret: await loadCookieSecret(config.database.dataDir, config.server.accessKey),
+      problems,
+      startConversation: voiceConversations({
+        config,
+        database,
+        models: loadModels,
+        embedder: createConfiguredEmbedder(config),
+        logger,
+      }),
+      clientDirectory: CLIENT_DIRECTORY,
+      logger,
+    });
+    await web.app.listen({ host: config.server.host, port: config.server.port });
+    if (config.livekit && problems.length === 0) {
+      // The agents CLI reads its command from argv; `npm start` means its `start`.
+      process.argv.splice(2, Infinity, 'start');
+      runWorker(config);
+    }
+    const address = web.app.server.address() as AddressInfo;
+    return {
+      url: `http://${browsableHost(config.server.host)}:${address.port}`,
+      mode: config.livekit ? 'livekit' : 'direct',
+      database,
+      problems,
+      builtClient,
+      async close() {
+        await web.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** A wildcard listen address is not something to type into a browser. */
+function browsableHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,67 @@
+import type { ApiError, EraseResponse, SessionResponse, UploadResponse } from '../../protocol.ts';
+import { PlainError } from './transport.ts';
+
+/** The server wants the access key before anything else. */
+export class AccessKeyRequired extends PlainError {
+  override name = 'AccessKeyRequired';
+}
+
+async function post<T>(path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch {
+    throw new PlainError('The server cannot be reached. Check that it is running, then reload the page.');
+  }
+  if (response.status === 204) return undefined as T;
+  const json = (await response.json().catch(() => undefined)) as (T & Partial<ApiError>) | undefined;
+  if (response.ok && json) return json;
+  if (json?.error === 'access_key_required')
+    throw new AccessKeyRequired(json.message ?? 'The access key is needed.');
+  throw new PlainError(json?.message ?? `The server answered ${response.status} ${response.statusText}.`);
+}
+
+/** How to reach the assistant now (a new LiveKit token each time). */
+export const requestSession = () => post<SessionResponse>('/api/session');
+
+export const giveAccessKey = (key: string) => post<void>('/api/access', { key });
+
+export const eraseEverything = () => post<EraseResponse>('/api/erase', { confirm: true });
+
+/**
+ * Uploads a file with progress (fetch cannot report upload progress, XMLHttpRequest can).
+ * Refusals (too large, unsupported type) come back as PlainError with the server's words.
+ */
+export function uploadFile(
+  url: string,
+  file: File,
+  onProgress: (sentFraction: number) => void,
+): Promise<UploadResponse> {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open('POST', url);
+    request.responseType = 'json';
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    request.onload = () => {
+      const body = request.response as (UploadResponse & Partial<ApiError>) | null;
+      if (request.status >= 200 && request.status < 300 && body) resolve(body);
+      else if (request.status === 413)
+        reject(new PlainError(body?.message ?? `"${file.name}" is larger than the server accepts.`));
+      else reject(new PlainError(body?.message ?? `The upload failed (${request.status}).`));
+    };
+    request.onerror = () =>
+      reject(
+        new PlainError(`"${file.name}" could not be sent. It may be too large, or the connection dropped.`),
+      );
+    const form = new FormData();
+    form.append('file', file, file.name);
+    request.send(form);
+  });
+}

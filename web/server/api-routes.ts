@@ -1,0 +1,131 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { Config } from '../../config/load.ts';
+import { eraseUser, findUserByIdentity, type Database } from '../../db/index.ts';
+import {
+  CloseCode,
+  LIVEKIT_EVENTS_TOPIC,
+  LIVEKIT_UPLOAD_TOPIC,
+  PROTOCOL_VERSION,
+  SOCKET_PATH,
+  type EraseResponse,
+  type SessionResponse,
+} from '../protocol.ts';
+import { grantAccess, issueBrowserId, sameSecret } from './access.ts';
+import type { ConversationRegistry } from './conversation-registry.ts';
+import { createRoomToken } from './livekit-token.ts';
+import { refuse } from './replies.ts';
+
+/** A user id no one has: erasing a browser that never talked removes nothing and still gives a receipt. */
+const NOBODY = '00000000-0000-0000-0000-000000000000';
+
+export interface ApiRouteOptions {
+  config: Config;
+  database: Database;
+  registry: ConversationRegistry;
+  /** What keeps the assistant from answering (no model provider configured); empty when usable. */
+  problems: readonly string[];
+}
+
+const accessSchema = z.object({ key: z.string().min(1).max(1000) });
+const eraseSchema = z.object({ confirm: z.literal(true) });
+
+/** The session, access, erase and health endpoints. */
+export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions): void {
+  const { config, database, registry, problems } = options;
+
+  app.post(
+    '/api/session',
+    { config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      // Tokens must never be cached by a browser or a proxy.
+      reply.header('cache-control', 'no-store');
+      let body: SessionResponse;
+      if (problems.length > 0) {
+        body = { mode: 'setup_needed', problems: [...problems] };
+      } else if (config.livekit) {
+        const room = await createRoomToken({
+          apiKey: config.livekit.apiKey,
+          apiSecret: config.livekit.apiSecret,
+          agentName: config.agentName,
+          browserId: request.browserId,
+        });
+        body = {
+          mode: 'livekit',
+          serverUrl: config.livekit.publicUrl,
+          token: room.token,
+          roomName: room.roomName,
+          expiresAt: room.expiresAt.toISOString(),
+          uploadTopic: LIVEKIT_UPLOAD_TOPIC,
+          eventsTopic: LIVEKIT_EVENTS_TOPIC,
+          uploadMaxBytes: config.limits.uploadMaxBytes,
+        };
+      } else {
+        body = {
+          mode: 'direct',
+          socketPath: SOCKET_PATH,
+          protocol: PROTOCOL_VERSION,
+          uploadMaxBytes: config.limits.uploadMaxBytes,
+        };
+      }
+      return reply.send(body);
+    },
+  );
+
+  app.post(
+    '/api/access',
+    { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      const parsed = accessSchema.safeParse(request.body);
+      if (!parsed.success) return refuse(reply, 400, 'bad_request', 'Send the access key as {"key": "..."}.');
+      const accessKey = config.server.accessKey;
+      if (accessKey && !sameSecret(parsed.data.key, accessKey)) {
+        return refuse(reply, 401, 'wrong_access_key', 'That access key is not right.');
+      }
+      grantAccess(request, reply);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post(
+    '/api/erase',
+    { config: { rateLimit: { max: 5, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      if (!eraseSchema.safeParse(request.body).success) {
+        return refuse(reply, 400, 'confirmation_required', 'Erasing needs {"confirm": true}.');
+      }
+      const userId = await findUserByIdentity(database.pool, { kind: 'web', value: request.browserId });
+      if (userId) {
+        // End live conversations first, so nothing is written after the erasure.
+        await Promise.all(
+          registry
+            .ofUser(userId)
+            .map((entry) => entry.disconnect(CloseCode.goingAway, 'erased at your request')),
+        );
+      }
+      const receipt = await eraseUser(database.pool, userId ?? NOBODY, config.database.uploadsDirectory);
+      // A fresh identity: this browser is a stranger from now on.
+      issueBrowserId(request, reply);
+      const body: EraseResponse = {
+        receiptId: receipt.id,
+        erasedAt: receipt.erasedAt.toISOString(),
+        rowsDeleted: receipt.rowsDeleted,
+        filesDeleted: receipt.filesDeleted,
+      };
+      return reply.send(body);
+    },
+  );
+
+  app.get('/healthz', async (_request, reply) => {
+    try {
+      await database.pool.query('select 1');
+    } catch {
+      return reply.code(503).send({ status: 'database unavailable' });
+    }
+    return reply.send({
+      status: 'ok',
+      mode: problems.length > 0 ? 'setup_needed' : config.livekit ? 'livekit' : 'direct',
+      conversations: registry.size,
+    });
+  });
+}

@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { RawData, WebSocket } from 'ws';
+import { CloseCode, type ClientMessage, type ServerMessage } from '../protocol.ts';
+import type { ConversationChannel, LiveConversation, StartConversation } from './conversation.ts';
+import type { ConversationRegistry } from './conversation-registry.ts';
+import { audioFrameProblem, closeReason, parseClientMessage } from './socket-messages.ts';
+
+/** How long a new socket may stay silent before its `hello`, in ms. */
+export const HELLO_TIMEOUT_MS = 10_000;
+/** How long a closing socket may take to finish the close handshake before it is cut, in ms. */
+const CLOSE_GRACE_MS = 2000;
+
+export interface DirectSocketOptions {
+  socket: WebSocket;
+  /** The user behind the socket's browser identity (resolved once the client says hello). */
+  resolveUserId: () => Promise<string>;
+  startConversation: StartConversation;
+  registry: ConversationRegistry;
+  logger?: Logger;
+  helloTimeoutMs?: number;
+}
+
+type State = 'awaiting-hello' | 'starting' | 'live' | 'closed';
+
+/**
+ * Serves one direct-mode WebSocket (protocol in web/protocol.ts): waits for `hello`,
+ * starts a conversation, then carries microphone audio and JSON messages in, and agent
+ * audio and events out. A protocol violation closes this socket alone with 1008 and a
+ * reason; closing the socket ends its conversation.
+ */
+export function serveDirectSocket(options: DirectSocketOptions): void {
+  const { socket, registry, logger } = options;
+  const sessionId = randomUUID();
+  let state: State = 'awaiting-hello';
+  let captureSampleRate = 0;
+  let conversation: LiveConversation | undefined;
+  let pending: ClientMessage[] = [];
+  let outputSampleRate: number | undefined;
+  let cameraErrorShown = false;
+  let ended: Promise<void> = Promise.resolve();
+  let markClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (markClosed = resolve));
+
+  const send = (message: ServerMessage) => {
+    if (socket.readyState === socket.OPEN) socket.send(JSON.stringify(message));
+  };
+  const channel: ConversationChannel = {
+    send,
+    sendAudio(samples, sampleRate) {
+      if (socket.readyState !== socket.OPEN) return;
+      if (sampleRate !== outputSampleRate) {
+        outputSampleRate = sampleRate;
+        send({ type: 'audio_format', sampleRate });
+      }
+      socket.send(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), { binary: true });
+    },
+  };
+  const disconnect = async (code: number, reason: string) => {
+    if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
+      socket.close(code, closeReason(reason));
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    }
+    await closed;
+    await ended;
+  };
+  const violate = (reason: string) => {
+    logger?.info({ sessionId, reason }, 'closing a direct socket that broke the protocol');
+    void disconnect(CloseCode.policyViolation, reason);
+  };
+  const helloTimer = setTimeout(
+    () => violate('expected a hello message first'),
+    options.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
+  );
+
+  const handle = (message: ClientMessage) => {
+    const live = conversation as LiveConversation;
+    if (message.type === 'text') live.sendText(message.text);
+    else if (message.type === 'camera_off') live.hideCamera();
+    else if (message.type === 'camera_frame') {
+      live.showCameraFrame(Buffer.from(message.jpeg, 'base64')).catch((error: unknown) => {
+        logger?.warn({ err: error, sessionId }, 'unreadable camera frame');
+        if (!cameraErrorShown) send({ type: 'error', message: 'A camera picture could not be read.' });
+        cameraErrorShown = true;
+      });
+    }
+  };
+
+  const begin = async () => {
+    try {
+      const userId = await options.resolveUserId();
+      const started = await options.startConversation(userId, channel);
+      if (state === 'closed') {
+        await started.close();
+        return;
+      }
+      conversation = started;
+      state = 'live';
+      registry.add({ sessionId, userId, conversation: started, send, disconnect });
+      send({ type: 'ready', sessionId, conversationId: started.conversationId });
+      for (const message of pending) handle(message);
+      pending = [];
+    } catch (error) {
+      logger?.error({ err: error, sessionId }, 'could not start a conversation');
+      send({ type: 'error', message: 'The conversation could not start. Please try again in a moment.' });
+      void disconnect(CloseCode.internalError, 'could not start the conversation');
+    }
+  };
+
+  const receive = (data: RawData, isBinary: boolean) => {
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    if (isBinary) {
+      if (state === 'awaiting-hello') return violate('audio arrived before the hello message');
+      const problem = audioFrameProblem(bytes.length, captureSampleRate);
+      if (problem) return violate(problem);
+      // Audio arriving while the conversation starts has nobody to hear it.
+      if (state !== 'live' || !conversation) return;
+      // A copy: aligned for Int16Array, and independent of the socket's buffers.
+      const samples = new Int16Array(bytes.length / 2);
+      Buffer.from(samples.buffer).set(bytes);
+      conversation.pushAudio(samples, captureSampleRate);
+      return;
+    }
+    const parsed = parseClientMessage(bytes.toString('utf8'));
+    if (!parsed.ok) return violate(parsed.reason);
+    const message = parsed.message;
+    if (message.type === 'hello') {
+      if (state !== 'awaiting-hello') return violate('hello was already received');
+      clearTimeout(helloTimer);
+      captureSampleRate = message.sampleRate;
+      state = 'starting';
+      void begin();
+    } else if (state === 'awaiting-hello') {
+      violate('expected a hello message first');
+    } else if (state === 'starting') {
+      pending.push(message);
+    } else if (state === 'live') {
+      handle(message);
+    }
+  };
+
+  socket.on('message', (data, isBinary) => {
+    try {
+      receive(data, isBinary);
+    } catch (error) {
+      logger?.error({ err: error, sessionId }, 'direct socket message failed');
+      void disconnect(CloseCode.internalError, 'internal error');
+    }
+  });
+  socket.on('error', (error) => logger?.warn({ err: error, sessionId }, 'direct socket error'));
+  socket.on('close', () => {
+    clearTimeout(helloTimer);
+    state = 'closed';
+    registry.remove(sessionId);
+    const finished = conversation;
+    conversation = undefined;
+    if (finished) {
+      ended = finished
+        .close()
+        .catch((error: unknown) => logger?.error({ err: error, sessionId }, 'could not end a conversation'));
+    }
+    markClosed();
+  });
+}
