@@ -2,6 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUser } from '../db/index.ts';
 import { buildProsePdf, wrapText } from '../test/fixtures/ingest/prose-pdf.ts';
 import { VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
+import sharp from 'sharp';
+import { buildRotatedPhotoWithGps } from '../test/fixtures/media/image-fixtures.ts';
+import { VISION_IMAGE_BOUNDS } from '../media/index.ts';
 
 const PAGES = [
   'This manual describes the installation of the boiler in a family house and the tools you need for it.',
@@ -85,6 +88,57 @@ describe('a document uploaded mid-conversation', () => {
       text: 'The shutoff code is QX-7731.',
       citations: [{ title: 'boiler-manual.pdf', page: 2 }],
     });
+    await voice.close();
+  });
+
+  it('puts an EXIF-rotated photo in front of the model upright, within the size limit, without its GPS', async () => {
+    const userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'photographer' });
+    harness.openai.chatResponder = (request) => ({
+      text: request.images.length > 0 ? 'A red and blue card.' : 'No picture.',
+    });
+    const { voice } = await harness.startSession(userId);
+    const photo = await buildRotatedPhotoWithGps(3000, 2000);
+    expect(
+      await voice.receiveUpload({ bytes: photo, fileName: 'IMG_0042.jpg', claimedType: 'image/jpeg' }),
+    ).toMatchObject({
+      kind: 'image',
+      status: 'ready',
+    });
+    voice.sendText('What is in the picture?');
+    await waitFor(
+      () =>
+        harness.openai
+          .chatBodies()
+          .some((body) => JSON.stringify(body.messages).includes('What is in the picture?')),
+      20_000,
+      'the question',
+    );
+    const body = harness.openai
+      .chatBodies()
+      .find((candidate) => JSON.stringify(candidate.messages).includes('What is in the picture?'));
+    const encoded = /data:image\/jpeg;base64,([A-Za-z0-9+/=]+)/.exec(JSON.stringify(body?.messages))?.[1];
+    expect(encoded).toBeDefined();
+    const image = Buffer.from(encoded ?? '', 'base64');
+    const metadata = await sharp(image).metadata();
+    // Stored sideways as 3000 x 2000 with Orientation 6: upright it is portrait, red on top.
+    expect(metadata.height).toBeGreaterThan(metadata.width ?? 0);
+    expect(Math.max(metadata.width ?? 0, metadata.height ?? 0)).toBeLessThanOrEqual(
+      VISION_IMAGE_BOUNDS.maxLongSide,
+    );
+    expect(Math.min(metadata.width ?? 0, metadata.height ?? 0)).toBeLessThanOrEqual(
+      VISION_IMAGE_BOUNDS.maxShortSide,
+    );
+    expect(metadata.exif).toBeUndefined();
+    expect(metadata.orientation ?? 1).toBe(1);
+    const pixel = async (top: number) => [
+      ...(await sharp(image).extract({ left: 10, top, width: 1, height: 1 }).raw().toBuffer()),
+    ];
+    const [topRed, , topBlue] = await pixel(10);
+    const [bottomRed, , bottomBlue] = await pixel((metadata.height ?? 0) - 10);
+    expect(topRed).toBeGreaterThan(200);
+    expect(topBlue).toBeLessThan(60);
+    expect(bottomBlue).toBeGreaterThan(200);
+    expect(bottomRed).toBeLessThan(60);
     await voice.close();
   });
 });
