@@ -142,6 +142,15 @@ export interface UploadResponse {
 }
 
 /** `POST /api/erase` answer: counts only. */
+/**
+ * `POST /api/phone-link`: a one-time code (valid 10 minutes) to say on a phone call,
+ * so the caller's number joins this browser's account (memories and documents).
+ */
+export interface PhoneLinkResponse {
+  code: string;
+  expiresAt: string;
+}
+
 export interface EraseResponse {
   receiptId: string;
   erasedAt: string;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config/load.ts';
-import { eraseUser, findUserByIdentity, type Database } from '../../db/index.ts';
+import { createLinkCode, eraseUser, findUserByIdentity, resolveUser, type Database } from '../../db/index.ts';
 import {
   CloseCode,
   LIVEKIT_EVENTS_TOPIC,
@@ -10,6 +10,7 @@ import {
   SOCKET_PATH,
   type EraseResponse,
   type SessionResponse,
+  type PhoneLinkResponse,
 } from '../protocol.ts';
 import { grantAccess, issueBrowserId, sameSecret } from './access.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
@@ -112,6 +113,17 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
         rowsDeleted: receipt.rowsDeleted,
         filesDeleted: receipt.filesDeleted,
       };
+      return reply.send(body);
+    },
+  );
+
+  app.post(
+    '/api/phone-link',
+    { config: { rateLimit: { max: 5, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      const userId = await resolveUser(database.pool, { kind: 'web', value: request.browserId });
+      const { code, expiresAt } = await createLinkCode(database.pool, userId);
+      const body: PhoneLinkResponse = { code, expiresAt: expiresAt.toISOString() };
       return reply.send(body);
     },
   );

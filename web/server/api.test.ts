@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier, TrackSource } from 'livekit-server-sdk';
-import { findUserByIdentity, resolveUser } from '../../db/index.ts';
+import { findUserByIdentity, redeemLinkCode, resolveUser } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import type { EraseResponse, SessionResponse } from '../protocol.ts';
+import type { EraseResponse, PhoneLinkResponse, SessionResponse } from '../protocol.ts';
 import { ACCESS_COOKIE, IDENTITY_COOKIE } from './access.ts';
 import { TOKEN_TTL_SECONDS } from './livekit-token.ts';
 import { startTestServer, TestBrowser, type TestServer } from './test-server.ts';
@@ -152,6 +152,22 @@ describe('web server in direct mode', () => {
     expect(receipt.rowsDeleted).toMatchObject({ users: 1, user_identities: 1 });
     expect(await findUserByIdentity(pool, { kind: 'web', value: browserId })).toBeUndefined();
     expect(decodeURIComponent(browser.cookie(IDENTITY_COOKIE) ?? '').split('.')[0]).not.toBe(browserId);
+  });
+
+  it('gives a one-time code that links a phone number to this browser’s account', async () => {
+    const browser = new TestBrowser(server.url);
+    await browser.postJson('/api/session');
+    const browserId = decodeURIComponent(browser.cookie(IDENTITY_COOKIE) ?? '').split('.')[0] as string;
+    const response = await browser.postJson('/api/phone-link');
+    expect(response.status).toBe(200);
+    const { code, expiresAt } = (await response.json()) as PhoneLinkResponse;
+    expect(code).toMatch(/^\d{6}$/);
+    expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
+    // The caller says the code on the phone: their number joins this browser's account.
+    const pool = server.test.database.pool;
+    const caller = await resolveUser(pool, { kind: 'phone', value: '+15550007777' });
+    expect(await redeemLinkCode(pool, caller, code)).toBe(true);
+    expect(await findUserByIdentity(pool, { kind: 'web', value: browserId })).toBe(caller);
   });
 
   it('reports health', async () => {

@@ -1,4 +1,10 @@
-import type { ApiError, EraseResponse, SessionResponse, UploadResponse } from '../../protocol.ts';
+import type {
+  ApiError,
+  EraseResponse,
+  PhoneLinkResponse,
+  SessionResponse,
+  UploadResponse,
+} from '../../protocol.ts';
 import { PlainError } from './transport.ts';
 
 /** The server wants the access key before anything else. */
@@ -32,6 +38,9 @@ export const requestSession = () => post<SessionResponse>('/api/session');
 export const giveAccessKey = (key: string) => post<void>('/api/access', { key });
 
 export const eraseEverything = () => post<EraseResponse>('/api/erase', { confirm: true });
+
+/** A six-digit code to say on a phone call, so that number joins this account. */
+export const requestPhoneLink = () => post<PhoneLinkResponse>('/api/phone-link');
 
 /**
  * Uploads a file with progress (fetch cannot report upload progress, XMLHttpRequest can).

@@ -1,5 +1,11 @@
 import type { ServerMessage, SessionResponse } from '../../protocol.ts';
-import { AccessKeyRequired, eraseEverything, giveAccessKey, requestSession } from './api.ts';
+import {
+  AccessKeyRequired,
+  eraseEverything,
+  giveAccessKey,
+  requestPhoneLink,
+  requestSession,
+} from './api.ts';
 import { DirectTransport } from './direct-transport.ts';
 import { SharedFiles } from './files.ts';
 import { Transcript } from './transcript.ts';
@@ -178,6 +184,16 @@ elements.textForm.addEventListener('submit', (event) => {
   if (!text || !transport) return;
   transport.sendText(text);
   elements.textInput.value = '';
+});
+elements.phoneLink.addEventListener('click', () => {
+  void requestPhoneLink()
+    .then(({ code }) =>
+      showAlert(
+        `To use your memories and documents on the phone, call the assistant and say: "link my account, code ${code.split('').join(' ')}". The code works once, for 10 minutes.`,
+        'info',
+      ),
+    )
+    .catch((error: unknown) => showAlert(messageOf(error)));
 });
 elements.forget.addEventListener('click', () => {
   elements.forgetDialog.returnValue = '';

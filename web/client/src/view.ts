@@ -34,6 +34,7 @@ export const elements = {
   upload: byId<HTMLButtonElement>('upload'),
   fileInput: byId<HTMLInputElement>('file-input'),
   forget: byId<HTMLButtonElement>('forget'),
+  phoneLink: byId<HTMLButtonElement>('phone-link'),
   forgetDialog: byId<HTMLDialogElement>('forget-dialog'),
   dropOverlay: byId('drop-overlay'),
 };
