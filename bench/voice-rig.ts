@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { voice } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import { initializeAgentsLogging } from '../agent/logging.ts';
+import { PacedAudioOutput, PushAudioInput } from '../agent/roomless-audio.ts';
+import {
+  loadSharedModels,
+  startVoiceSession,
+  type SharedModels,
+  type VoiceSession,
+} from '../agent/voice-session.ts';
+import { loadConfig, type Config } from '../config/load.ts';
+import { resolveUser, saveDocument, type Database } from '../db/index.ts';
+import { createEmbedder, type Embedder } from '../ingest/embeddings.ts';
+import { rootMeanSquare, startFakes, type Fakes } from '../test/fakes/index.ts';
+import { embedText } from '../test/fakes/text-embedding.ts';
+import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
+import { SyntheticCorpus } from './corpus.ts';
+import { startFakesProcess } from './fakes-process.ts';
+import { Microphone } from './microphone.ts';
+import { applyWhatIf, type WhatIf } from './what-if.ts';
+import { BLUE_VALVE_FACT, EMBEDDING_DIMENSIONS, fakesOptions, QUESTIONS } from './voice-script.ts';
+
+/**
+ * Room-less voice sessions for the benchmarks: wire-level fakes with published-median
+ * latencies, the embedded database with a document corpus (so every turn retrieves),
+ * the real Silero VAD and end-of-turn model, and per session a microphone that keeps
+ * sending and a recorder of what came out and what the session reported, with times.
+ */
+
+/** One thing a session reported, with the wall-clock time it was observed (Date.now() ms). */
+export type SessionRecord =
+  | { kind: 'user-state'; at: number; state: string }
+  | { kind: 'agent-state'; at: number; state: string }
+  | { kind: 'final-transcript'; at: number; text: string }
+  | { kind: 'speech-created'; at: number; speechId: string; source: string }
+  | { kind: 'eou'; at: number; speechId: string; endOfUtteranceDelayMs: number; transcriptionDelayMs: number }
+  | { kind: 'llm'; at: number; speechId: string; ttftMs: number }
+  | { kind: 'tts'; at: number; speechId: string; ttfbMs: number }
+  | { kind: 'eot-prediction'; at: number; probability: number; threshold: number; inferenceMs: number }
+  | { kind: 'false-interruption'; at: number };
+
+/** A running session with its microphone and everything it produced. */
+export interface RigSession {
+  voice: VoiceSession;
+  microphone: Microphone;
+  /** Agent audio frames as the paced output released them. */
+  frames: { at: number; rms: number }[];
+  /** Times the output was cleared (an interruption). */
+  clears: number[];
+  records: SessionRecord[];
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  /** 'child' runs the fakes in another process (capacity measures this process alone). */
+  fakes: 'in-process' | 'child';
+  /** Shared chunks in the corpus (besides the boiler manual). */
+  corpusChunks: number;
+}
+
+export class VoiceRig {
+  /** What the STT fake hears next (in-process fakes only). */
+  transcript = QUESTIONS[0]!.transcript;
+
+  private constructor(
+    readonly fakes: Fakes | undefined,
+    private readonly closeFakes: () => Promise<void> | void,
+    readonly test: TestDatabase,
+    readonly config: Config,
+    readonly embedder: Embedder,
+    readonly models: SharedModels,
+  ) {}
+
+  static async start(options: RigOptions): Promise<VoiceRig> {
+    initializeAgentsLogging(process.env.BENCH_AGENT_LOG_LEVEL ?? 'fatal');
+    const holder: { rig?: VoiceRig } = {};
+    const transcript = () => holder.rig?.transcript ?? QUESTIONS[0]!.transcript;
+    const [fakes, test, models] = await Promise.all([
+      options.fakes === 'in-process' ? startFakes(fakesOptions(transcript)) : startFakesProcess(),
+      createTestDatabase('embedded', EMBEDDING_DIMENSIONS),
+      loadSharedModels(),
+    ]);
+    const config = loadConfig({
+      envFile: false,
+      env: {
+        ...fakes.environment,
+        EMBEDDING_DIMENSIONS: String(EMBEDDING_DIMENSIONS),
+        DATA_DIR: test.dataDir,
+      },
+    });
+    const embedder = createEmbedder({
+      baseUrl: config.embedding.baseUrl,
+      apiKey: config.embedding.apiKey ?? 'fake-key',
+      model: config.embedding.model,
+      dimensions: EMBEDDING_DIMENSIONS,
+      maxRetries: 0,
+    });
+    const inProcess = 'openai' in fakes ? (fakes as Fakes) : undefined;
+    const rig = new VoiceRig(inProcess, () => fakes.close(), test, config, embedder, models);
+    holder.rig = rig;
+    await seedCorpus(test.database, options.corpusChunks);
+    return rig;
+  }
+
+  get database(): Database {
+    return this.test.database;
+  }
+
+  async user(name: string): Promise<string> {
+    return resolveUser(this.database.pool, { kind: 'web', value: name });
+  }
+
+  async startSession(userId: string, whatIf: WhatIf = {}): Promise<RigSession> {
+    const frames: RigSession['frames'] = [];
+    const clears: number[] = [];
+    const records: SessionRecord[] = [];
+    const input = new PushAudioInput();
+    const output = new PacedAudioOutput({
+      frame: (frame) => frames.push({ at: Date.now(), rms: rootMeanSquare(frame.data) }),
+      clear: () => clears.push(Date.now()),
+    });
+    const session = await startVoiceSession(
+      {
+        config: this.config,
+        database: this.database,
+        models: whatIf.vadPerSession ? { vad: await silero.VAD.load() } : this.models,
+        embedder: this.embedder,
+        userId,
+        channel: 'web',
+        greeting: null,
+      },
+      { audioInput: input, audioOutput: output },
+    );
+    recordSession(session.session, records);
+    applyWhatIf(session.session, whatIf);
+    const microphone = new Microphone(input);
+    microphone.start();
+    return {
+      voice: session,
+      microphone,
+      frames,
+      clears,
+      records,
+      async close() {
+        microphone.stop();
+        await session.close();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.closeFakes();
+    await this.test.cleanup();
+  }
+}
+
+function recordSession(session: voice.AgentSession, records: SessionRecord[]): void {
+  const E = voice.AgentSessionEventTypes;
+  session.on(E.UserStateChanged, (event) =>
+    records.push({ kind: 'user-state', at: Date.now(), state: event.newState }),
+  );
+  session.on(E.AgentStateChanged, (event) =>
+    records.push({ kind: 'agent-state', at: Date.now(), state: event.newState }),
+  );
+  session.on(E.UserInputTranscribed, (event) => {
+    if (event.isFinal) records.push({ kind: 'final-transcript', at: Date.now(), text: event.transcript });
+  });
+  session.on(E.SpeechCreated, (event) =>
+    records.push({
+      kind: 'speech-created',
+      at: Date.now(),
+      speechId: event.speechHandle.id,
+      source: event.source,
+    }),
+  );
+  session.on(E.EotPrediction, (event) =>
+    records.push({
+      kind: 'eot-prediction',
+      at: Date.now(),
+      probability: event.probability,
+      threshold: event.threshold,
+      inferenceMs: event.inferenceDurationMs,
+    }),
+  );
+  session.on(E.AgentFalseInterruption, () => records.push({ kind: 'false-interruption', at: Date.now() }));
+  session.on(E.MetricsCollected, ({ metrics }) => {
+    const at = Date.now();
+    if (metrics.type === 'eou_metrics')
+      records.push({
+        kind: 'eou',
+        at,
+        speechId: metrics.speechId ?? '',
+        endOfUtteranceDelayMs: metrics.endOfUtteranceDelayMs,
+        transcriptionDelayMs: metrics.transcriptionDelayMs,
+      });
+    else if (metrics.type === 'llm_metrics')
+      records.push({ kind: 'llm', at, speechId: metrics.speechId ?? '', ttftMs: metrics.ttftMs });
+    else if (metrics.type === 'tts_metrics')
+      records.push({ kind: 'tts', at, speechId: metrics.speechId ?? '', ttfbMs: metrics.ttfbMs });
+  });
+}
+
+/**
+ * Shared documents (owner null, so every user's search sees them) of generated text,
+ * embedded as the embeddings fake would embed them, plus a boiler manual holding the
+ * answer to the blue valve question, saved through the app's own `saveDocument`.
+ */
+async function seedCorpus(database: Database, chunks: number): Promise<void> {
+  const corpus = new SyntheticCorpus({ dimensions: EMBEDDING_DIMENSIONS, seed: 3 });
+  const settings = { dimensions: EMBEDDING_DIMENSIONS, synonyms: [] };
+  const documents: string[][] = [[BLUE_VALVE_FACT, 'Clean the filter every month with warm water.']];
+  for (let first = 0; first < chunks; first += 20)
+    documents.push(Array.from({ length: Math.min(20, chunks - first) }, () => corpus.chunk().text));
+  for (const [index, texts] of documents.entries()) {
+    await saveDocument(database.pool, {
+      ownerId: null,
+      title: index === 0 ? 'Boiler manual' : `Handbook ${index}`,
+      sourceName: `handbook-${index}.pdf`,
+      mimeType: 'application/pdf',
+      sha256: createHash('sha256').update(`bench-${index}`).digest('hex'),
+      byteSize: 1000,
+      pageCount: texts.length,
+      embeddingModel: 'text-embedding-3-small',
+      chunks: texts.map((text, ordinal) => ({
+        pageStart: ordinal + 1,
+        pageEnd: ordinal + 1,
+        heading: null,
+        text,
+        embedding: embedText(text, settings),
+      })),
+    });
+  }
+}

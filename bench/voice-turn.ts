@@ -1,0 +1,210 @@
+import type { Fakes } from '../test/fakes/index.ts';
+import type { RigSession } from './voice-rig.ts';
+import { FAKE_LATENCY } from './voice-script.ts';
+
+/**
+ * The timeline of one spoken turn, put together from what the session reported and what
+ * the fakes recorded, and its attribution along the critical path.
+ *
+ * With preemptive generation two branches run after the last voiced frame (t0):
+ * - endpointing: Silero places the end of speech (its model keeps "speech" for a few
+ *   windows after the last loud frame), needs `minSilenceDuration` of silence after it
+ *   (550 ms, counted in 32 ms windows: 576 ms), the end-of-turn model predicts, and the
+ *   turn is committed `minDelay` (300 ms) after the end of speech, or `maxDelay` (3 s)
+ *   when the model predicts that the user goes on, whichever ends later;
+ * - pipeline: the audio reaches the STT, its final comes back, the Assistant retrieves
+ *   (embedding, hybrid search) and calls the LLM, whose first token arrives.
+ * TTS starts when both are done (preemptive TTS is off), and its first audio is played.
+ * So what the fakes and the configured endpointing account for is
+ *   max(VAD speech end + max(VAD silence, endpointing delay), STT + embeddings + LLM) + TTS,
+ * and everything above that is framework overhead (ours and LiveKit's). The VAD's own
+ * placement of the end of speech counts as endpointing, not overhead; it is reported.
+ */
+
+/** Every field is milliseconds after t0 (the last voiced frame pushed), undefined when not observed. */
+export interface TurnTimeline {
+  voiceToVoice: number;
+  /** Where Silero placed the end of speech (the commit time minus the end-of-utterance delay it reports). */
+  vadSpeechEnd: number | undefined;
+  vadEnd: number | undefined;
+  turnCommitted: number | undefined;
+  sttAudioArrived: number | undefined;
+  sttFinalSent: number | undefined;
+  transcriptReceived: number | undefined;
+  embeddingsRequested: number | undefined;
+  chatRequested: number | undefined;
+  firstToken: number | undefined;
+  ttsTextSent: number | undefined;
+  ttsFirstAudio: number | undefined;
+  /** The reply's speech was created before the turn was committed: preemptive generation was used. */
+  preemptiveUsed: boolean;
+  /** Generations started for this turn (more than one: a preemptive one was thrown away). */
+  generations: number;
+  eotProbability: number | undefined;
+  eotThreshold: number | undefined;
+  /** The end-of-turn model thought the user would go on (the long `maxDelay` applied). */
+  eotUnlikely: boolean;
+  /** Which branch finished last. */
+  critical: 'endpointing' | 'pipeline' | undefined;
+  /** What the fakes and the configured endpointing account for, and the rest. */
+  accounted: number;
+  overhead: number;
+}
+
+export interface TurnMarks {
+  /** Date.now() of the first and the last voiced frame pushed. */
+  onsetAt: number;
+  lastVoicedAt: number;
+  /** Counts of the fakes' records before the turn, to find this turn's entries. */
+  openaiRequests: number;
+  /** Whether this turn's Assistant retrieves (false in the no-retrieval comparison). */
+  retrieval: boolean;
+  /** The endpointing maxDelay in force (a what-if may change it). */
+  maxDelay: number;
+}
+
+export function marksBefore(fakes: Fakes): Pick<TurnMarks, 'openaiRequests'> {
+  return { openaiRequests: fakes.openai.requests.length };
+}
+
+/**
+ * Endpointing as configured: voice-session.ts sets { minDelay: 300, maxDelay: 3000 };
+ * Silero's default minSilenceDuration is 550 ms, reached after 18 windows of 32 ms.
+ */
+export const ENDPOINTING = { vadSilence: Math.ceil(550 / 32) * 32, minDelay: 300, maxDelay: 3000 } as const;
+
+export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks): TurnTimeline | undefined {
+  const t0 = marks.lastVoicedAt;
+  // The fakes stamp performance.now(); the session stamps Date.now().
+  const toWall = (performanceTime: number | undefined) =>
+    performanceTime === undefined ? undefined : performanceTime + (Date.now() - performance.now());
+  const since = (at: number | undefined) => (at === undefined ? undefined : at - t0);
+
+  const firstFrame = session.frames.find((frame) => frame.at >= t0);
+  if (!firstFrame) return undefined;
+  const inTurn = session.records.filter((record) => record.at >= marks.onsetAt && record.at <= firstFrame.at);
+  const vadEnd = inTurn.find((record) => record.kind === 'user-state' && record.state === 'listening')?.at;
+  const eou = inTurn.find((record) => record.kind === 'eou');
+  const transcript = inTurn.find((record) => record.kind === 'final-transcript')?.at;
+  const created = inTurn.filter(
+    (record) => record.kind === 'speech-created' && record.source === 'generate_reply',
+  );
+  const reply =
+    eou?.kind === 'eou'
+      ? created.find((record) => 'speechId' in record && record.speechId === eou.speechId)
+      : undefined;
+  const llm = session.records.find(
+    (record) => record.kind === 'llm' && eou?.kind === 'eou' && record.speechId === eou.speechId,
+  );
+  const eot = inTurn.filter((record) => record.kind === 'eot-prediction').at(-1);
+
+  const onsetPerformance = marks.onsetAt - (Date.now() - performance.now());
+  const utterance = fakes.deepgram.connections
+    .flatMap((connection) => connection.utterances)
+    .find((candidate) => candidate.startedAt >= onsetPerformance - 200 && candidate.transcript !== '');
+  const requests = fakes.openai.requests.slice(marks.openaiRequests);
+  const firstFramePerformance = firstFrame.at - (Date.now() - performance.now());
+  const embeddings = requests.find((request) => request.path.endsWith('/embeddings'));
+  // The chat request that answered: the last one before the reply's audio.
+  const chat = requests
+    .filter(
+      (request) => request.path.endsWith('/chat/completions') && request.receivedAt < firstFramePerformance,
+    )
+    .at(-1);
+  const context = fakes.elevenlabs.connections
+    .flatMap((connection) => connection.contexts.map((entry) => ({ connection, entry })))
+    .find(({ entry }) => entry.firstTextAt >= onsetPerformance && entry.text.trim() !== '');
+  const trigger = context?.connection.received.find(
+    ({ message, receivedAt }) =>
+      message.context_id === context.entry.id &&
+      receivedAt >= context.entry.firstTextAt &&
+      (message.flush === true || message.close_context === true),
+  );
+
+  const chatRequested = since(toWall(chat?.receivedAt));
+  const firstToken =
+    chatRequested !== undefined && llm?.kind === 'llm' ? chatRequested + llm.ttftMs : undefined;
+  const turnCommitted = since(eou?.at);
+  const eotProbability = eot?.kind === 'eot-prediction' ? eot.probability : undefined;
+  const eotUnlikely = eot?.kind === 'eot-prediction' ? eot.probability < eot.threshold : false;
+
+  const vadSpeechEnd = eou?.kind === 'eou' ? since(eou.at - eou.endOfUtteranceDelayMs) : undefined;
+  const accounted = accountedFor({
+    vadSpeechEnd: vadSpeechEnd ?? 0,
+    eotUnlikely,
+    retrieval: marks.retrieval,
+    maxDelay: marks.maxDelay,
+  });
+  const voiceToVoice = firstFrame.at - t0;
+  return {
+    voiceToVoice,
+    vadSpeechEnd,
+    vadEnd: since(vadEnd),
+    turnCommitted,
+    sttAudioArrived: since(toWall(utterance?.speechEndedAt)),
+    sttFinalSent: since(toWall(utterance?.finalSentAt)),
+    transcriptReceived: since(transcript),
+    embeddingsRequested: since(toWall(embeddings?.receivedAt)),
+    chatRequested,
+    firstToken,
+    ttsTextSent: since(toWall(trigger?.receivedAt)),
+    ttsFirstAudio: since(toWall(context?.entry.firstAudioAt)),
+    preemptiveUsed: reply !== undefined && eou !== undefined && reply.at < eou.at,
+    generations: created.length,
+    eotProbability,
+    eotThreshold: eot?.kind === 'eot-prediction' ? eot.threshold : undefined,
+    eotUnlikely,
+    critical:
+      turnCommitted === undefined || firstToken === undefined
+        ? undefined
+        : turnCommitted >= firstToken
+          ? 'endpointing'
+          : 'pipeline',
+    accounted,
+    overhead: voiceToVoice - accounted,
+  };
+}
+
+/**
+ * What the fakes and the configured endpointing account for in one turn (ms after t0):
+ * max(VAD speech end + max(VAD silence, endpointing delay), STT + embeddings + LLM) + TTS.
+ */
+export function accountedFor(turn: {
+  vadSpeechEnd: number;
+  eotUnlikely: boolean;
+  retrieval: boolean;
+  maxDelay?: number;
+}): number {
+  const delay = turn.eotUnlikely ? (turn.maxDelay ?? ENDPOINTING.maxDelay) : ENDPOINTING.minDelay;
+  const endpointing = turn.vadSpeechEnd + Math.max(ENDPOINTING.vadSilence, delay);
+  const pipeline =
+    FAKE_LATENCY.sttFinal + (turn.retrieval ? FAKE_LATENCY.embeddings : 0) + FAKE_LATENCY.llmFirstToken;
+  return Math.max(endpointing, pipeline) + FAKE_LATENCY.ttsFirstAudio;
+}
+
+/** Differences between consecutive points of the critical path, for "where the time goes". */
+export function stages(turn: TurnTimeline): Record<string, number | undefined> {
+  const minus = (later: number | undefined, earlier: number | undefined) =>
+    later === undefined || earlier === undefined ? undefined : later - earlier;
+  const joined =
+    turn.turnCommitted === undefined || turn.firstToken === undefined
+      ? undefined
+      : Math.max(turn.turnCommitted, turn.firstToken);
+  const retrieval = minus(turn.chatRequested, turn.embeddingsRequested);
+  return {
+    'vad-speech-end-after-last-voiced-frame': turn.vadSpeechEnd,
+    'vad-silence-detected-after-speech-end': minus(turn.vadEnd, turn.vadSpeechEnd),
+    'turn-committed-after-vad': minus(turn.turnCommitted, turn.vadEnd),
+    'audio-to-stt': turn.sttAudioArrived,
+    'stt-final-after-audio': minus(turn.sttFinalSent, turn.sttAudioArrived),
+    'stt-final-to-session': minus(turn.transcriptReceived, turn.sttFinalSent),
+    'transcript-to-embeddings-request': minus(turn.embeddingsRequested, turn.transcriptReceived),
+    'transcript-to-llm-request': minus(turn.chatRequested, turn.transcriptReceived),
+    // Hybrid search, memory recall and prompt assembly: the retrieval minus the embedding fake's latency.
+    'search-after-embeddings': retrieval === undefined ? undefined : retrieval - FAKE_LATENCY.embeddings,
+    'llm-first-token': minus(turn.firstToken, turn.chatRequested),
+    'tts-request-after-join': minus(turn.ttsTextSent, joined),
+    'tts-first-audio': minus(turn.ttsFirstAudio, turn.ttsTextSent),
+    'first-audio-to-frame-out': minus(turn.voiceToVoice, turn.ttsFirstAudio),
+  };
+}

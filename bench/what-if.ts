@@ -1,0 +1,61 @@
+import type { inference, voice } from '@livekit/agents';
+import { numberOption } from './report.ts';
+
+/**
+ * Settings to try without changing agent/ code, so that a proposed change comes with
+ * numbers measured the same way as the configuration it would replace. A what-if run
+ * writes its results under its own name and never over the real measurement.
+ *
+ * --max-delay-ms N       endpointing maxDelay (public `session.updateOptions`)
+ * --eot-threshold P      the end-of-turn model's English "unlikely" threshold (public
+ *                        `TurnDetector.updateOptions`; 0 means it always predicts the end)
+ * --preemptive-tts       start TTS on the preemptive reply before the turn is committed
+ * --min-interruption-ms N  speech needed to interrupt the agent (the session options the
+ *                        framework reads on every VAD frame; no public setter in 1.9)
+ * --vad-per-session      a Silero VAD loaded for each session instead of the shared one
+ *                        (the shared VAD keeps every stream it ever made: see the README)
+ */
+export interface WhatIf {
+  maxDelayMs?: number;
+  eotThreshold?: number;
+  preemptiveTts?: boolean;
+  minInterruptionMs?: number;
+  vadPerSession?: boolean;
+}
+
+export function whatIfFromOptions(options: Map<string, string>): WhatIf {
+  const whatIf: WhatIf = {};
+  if (options.has('max-delay-ms')) whatIf.maxDelayMs = numberOption(options, 'max-delay-ms', 3000);
+  if (options.has('eot-threshold')) whatIf.eotThreshold = numberOption(options, 'eot-threshold', 0.36);
+  if (options.has('preemptive-tts')) whatIf.preemptiveTts = true;
+  if (options.has('vad-per-session')) whatIf.vadPerSession = true;
+  if (options.has('min-interruption-ms'))
+    whatIf.minInterruptionMs = numberOption(options, 'min-interruption-ms', 400);
+  return whatIf;
+}
+
+/** A short name for the what-if ("eot-threshold-0+preemptive-tts"), undefined when there is none. */
+export function whatIfLabel(whatIf: WhatIf): string | undefined {
+  const parts = [
+    whatIf.maxDelayMs !== undefined ? `max-delay-${whatIf.maxDelayMs}` : undefined,
+    whatIf.eotThreshold !== undefined ? `eot-threshold-${whatIf.eotThreshold}` : undefined,
+    whatIf.preemptiveTts ? 'preemptive-tts' : undefined,
+    whatIf.minInterruptionMs !== undefined ? `min-interruption-${whatIf.minInterruptionMs}` : undefined,
+    whatIf.vadPerSession ? 'vad-per-session' : undefined,
+  ].filter((part) => part !== undefined);
+  return parts.length > 0 ? parts.join('+') : undefined;
+}
+
+/** Applies a what-if to a started session. */
+export function applyWhatIf(session: voice.AgentSession, whatIf: WhatIf): void {
+  const turnHandling = session.sessionOptions.turnHandling;
+  if (whatIf.maxDelayMs !== undefined)
+    session.updateOptions({ turnHandling: { endpointing: { maxDelay: whatIf.maxDelayMs } } });
+  if (whatIf.eotThreshold !== undefined)
+    (turnHandling.turnDetection as inference.TurnDetector).updateOptions({
+      unlikelyThreshold: { en: whatIf.eotThreshold },
+    });
+  if (whatIf.preemptiveTts) turnHandling.preemptiveGeneration.preemptiveTts = true;
+  if (whatIf.minInterruptionMs !== undefined && turnHandling.interruption)
+    turnHandling.interruption.minDuration = whatIf.minInterruptionMs;
+}
