@@ -24,6 +24,7 @@ const FRAME_MS = 20;
 let models: Promise<SharedModels> | undefined;
 /** VAD and end-of-turn model, loaded once per test process. */
 export function sharedModels(): Promise<SharedModels> {
+  initializeAgentsLogging(process.env.TEST_AGENT_LOG_LEVEL ?? 'fatal');
   models ??= loadSharedModels();
   return models;
 }
