@@ -205,7 +205,7 @@ describe('POST /api/uploads', () => {
     const { rows } = await server.test.database.pool.query('select document_id from uploads where id = $1', [
       body.uploadId,
     ]);
-    expect(rows[0]?.document_id).toBeTruthy();
+    expect(rows[0]?.document_id).toMatch(/^[0-9a-f-]{36}$/);
     socket.close();
   });
 
@@ -232,7 +232,7 @@ describe('POST /api/uploads', () => {
         message.uploadId === blank.uploadId &&
         message.stage === 'failed',
     );
-    expect(failed.message).toBeTruthy();
+    expect(failed.message).toBe('"notes.txt" contains no text to search.');
     expect(conversations.started.at(-1)?.spoken.at(-1)).toMatch(/^Sorry, I could not read that file\./);
     const { rows } = await server.test.database.pool.query('select 1 from uploads where id = $1', [
       blank.uploadId,
