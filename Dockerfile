@@ -8,7 +8,9 @@ FROM node:20-bookworm-slim AS dependencies
 WORKDIR /app
 # .npmrc must come before `npm ci`: it skips onnxruntime-node's GPU download (the CPU
 # runtime the voice activity and end-of-turn models use ships in the package).
+# patches/ too: the root postinstall applies them (patch-package) during `npm ci`.
 COPY package.json package-lock.json .npmrc ./
+COPY patches ./patches
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 # --- runtime -------------------------------------------------------------------------------
