@@ -2,18 +2,13 @@ import { llm, voice } from '@livekit/agents';
 import { TransformStream, type ReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { Citation } from '../protocol/index.ts';
 import { refersToCamera, type CameraFrames } from './camera.ts';
 import { CitationMarkerFilter } from './citation-markers.ts';
 import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
 import type { NamedTools } from './phone-call.ts';
 import type { Knowledge } from './knowledge.ts';
-import {
-  citationsFor,
-  formatTurnContext,
-  type Citation,
-  type Source,
-  type TurnContext,
-} from './reference-context.ts';
+import { citationsFor, formatTurnContext, type Source, type TurnContext } from './reference-context.ts';
 
 /** Receives what the Assistant learns about its answers, for transcripts and clients. */
 export interface AssistantObserver {

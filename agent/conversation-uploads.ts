@@ -7,7 +7,7 @@ import type { Embedder } from '../ingest/embeddings.ts';
 import { ingestFile } from '../ingest/pipeline.ts';
 import type { VisionModel } from '../ingest/vision.ts';
 import { identifyMedia, inspectPdf, normalizeImage, type NormalizedImage } from '../media/index.ts';
-import type { UploadProgressEvent } from './conversation-events.ts';
+import { userMessage, type UploadProgressEvent } from '../protocol/index.ts';
 import {
   documentAcknowledgement,
   documentFailedMessage,
@@ -121,10 +121,7 @@ export async function receiveUpload(
       dependencies.say(documentReadMessage(safeFileName(document.title)));
     } catch (error) {
       dependencies.logger?.warn({ err: error, uploadId }, 'a document upload could not be read');
-      const reason =
-        error instanceof Error && (error as { userFacing?: boolean }).userFacing === true
-          ? error.message
-          : 'Please try again.';
+      const reason = userMessage(error, 'Please try again.');
       await forgetUpload(database, config.database.uploadsDirectory, uploadId).catch(() => undefined);
       dependencies.emit({ ...progress, stage: 'failed', message: reason });
       dependencies.say(documentFailedMessage(reason));

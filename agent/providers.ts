@@ -5,6 +5,7 @@ import * as openai from '@livekit/agents-plugin-openai';
 import { OPENAI_DEFAULT_BASE_URL, type Config, type OpenAICompatible } from '../config/load.ts';
 import { createEmbedder, type Embedder } from '../ingest/embeddings.ts';
 import { createVisionModel, type VisionModel } from '../ingest/vision.ts';
+import { AppError } from '../protocol/index.ts';
 
 /**
  * The one place where providers are chosen. Adapters get base URL, key and model
@@ -12,11 +13,9 @@ import { createVisionModel, type VisionModel } from '../ingest/vision.ts';
  */
 
 /** A provider that cannot be used as configured, with the variable to set. */
-export class ProviderConfigurationError extends Error {
-  readonly userFacing = true;
+export class ProviderConfigurationError extends AppError<'provider-configuration'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ProviderConfigurationError';
+    super('provider-configuration', message, { userFacing: true, retryable: false });
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Memory, SearchHit } from '../db/index.ts';
+import type { Citation } from '../protocol/index.ts';
 
 /** A retrieved passage the model may cite as `[S<n>]`. */
 export interface Source {
@@ -62,13 +63,6 @@ export function formatTurnContext(context: TurnContext): string | undefined {
 
 function escapeAttribute(value: string): string {
   return value.replaceAll('"', "'").replaceAll('\n', ' ');
-}
-
-/** A citation shown under an answer: which document, which page. */
-export interface Citation {
-  documentId: string;
-  title: string;
-  page: number | null;
 }
 
 /** The citations for the source ids an answer mentioned, in order, without duplicates. */

@@ -1,15 +1,15 @@
 import type { Room } from '@livekit/rtc-node';
 import type { ByteStreamReader } from '@livekit/rtc-node';
-import type { ConversationEvent } from './conversation-events.ts';
+import {
+  LIVEKIT_EVENTS_TOPIC,
+  LIVEKIT_UPLOAD_TOPIC,
+  userMessage,
+  type ConversationEvent,
+} from '../protocol/index.ts';
 import type { VoiceSession } from './voice-session.ts';
 
-/** Byte-stream topic on which the page sends files in LiveKit mode (documented in web/README.md). */
-export const UPLOAD_TOPIC = 'assistant.upload';
-/** Text-stream topic on which the agent sends JSON events (citations, upload progress, errors). */
-export const EVENTS_TOPIC = 'assistant.events';
-
 /**
- * Files in LiveKit rooms: the participant's byte streams on {@link UPLOAD_TOPIC} go
+ * Files in LiveKit rooms: the participant's byte streams on {@link LIVEKIT_UPLOAD_TOPIC} go
  * through the same upload pipeline as the direct transport's HTTP uploads. A stream over
  * the size limit is refused from its declared size, or as soon as it passes the limit.
  */
@@ -20,7 +20,7 @@ export function receiveRoomUploads(
   maxBytes: number,
   emit: (event: ConversationEvent) => void,
 ): void {
-  room.registerByteStreamHandler(UPLOAD_TOPIC, (reader: ByteStreamReader, { identity }) => {
+  room.registerByteStreamHandler(LIVEKIT_UPLOAD_TOPIC, (reader: ByteStreamReader, { identity }) => {
     if (identity !== participantIdentity) return;
     void (async () => {
       const tooLarge = () =>
@@ -43,25 +43,22 @@ export function receiveRoomUploads(
           claimedType: reader.info.mimeType,
         });
       } catch (error) {
-        const userFacing = error instanceof Error && (error as { userFacing?: boolean }).userFacing === true;
         emit({
           type: 'error',
-          message: userFacing
-            ? (error as Error).message
-            : 'That file could not be received. Please try again.',
+          message: userMessage(error, 'That file could not be received. Please try again.'),
         });
       }
     })();
   });
 }
 
-/** Sends the conversation's events to the room's participants as JSON on {@link EVENTS_TOPIC}. */
+/** Sends the conversation's events to the room's participants as JSON on {@link LIVEKIT_EVENTS_TOPIC}. */
 export function roomEventSender(room: Room): (event: ConversationEvent) => void {
   return (event) => {
     // Transcripts already travel as LiveKit transcriptions; the page needs the rest.
     if (event.type === 'transcript' && !(event.role === 'assistant' && event.final)) return;
     void room.localParticipant
-      ?.sendText(JSON.stringify(event), { topic: EVENTS_TOPIC })
+      ?.sendText(JSON.stringify(event), { topic: LIVEKIT_EVENTS_TOPIC })
       .catch(() => undefined);
   };
 }

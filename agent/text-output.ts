@@ -1,5 +1,5 @@
 import type { voice } from '@livekit/agents';
-import type { ConversationEventListener } from './conversation-events.ts';
+import type { ConversationEventListener } from '../protocol/index.ts';
 
 /**
  * The agent's live transcript for sessions without a room: text arrives in step with

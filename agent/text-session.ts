@@ -7,7 +7,7 @@ import { Assistant } from './assistant.ts';
 import { Knowledge } from './knowledge.ts';
 import { initializeAgentsLogging } from './logging.ts';
 import { createLanguageModel } from './providers.ts';
-import type { Citation } from './reference-context.ts';
+import { AppError, type Citation } from '../protocol/index.ts';
 import { TranscriptRecorder } from './transcript-recorder.ts';
 
 export interface TextAnswer {
@@ -68,10 +68,12 @@ export async function askOnce(options: AskOptions, question: string): Promise<Te
   );
   const last = saved.at(-1);
   if (!last) {
-    throw Object.assign(
-      new Error(`The language model did not answer${failure ? `: ${failure.message}` : ''}.`),
+    throw new AppError(
+      'no-answer',
+      `The language model did not answer${failure ? `: ${failure.message}` : ''}.`,
       {
-        userFacing: true as const,
+        userFacing: true,
+        retryable: true,
       },
     );
   }

@@ -2,8 +2,8 @@ import { voice, type llm } from '@livekit/agents';
 import type { Logger } from 'pino';
 import { appendMessage, type Database, type Modality } from '../db/index.ts';
 import type { AssistantObserver } from './assistant.ts';
-import type { ConversationEventListener } from './conversation-events.ts';
-import type { Citation } from './reference-context.ts';
+import type { ConversationEventListener } from '../protocol/index.ts';
+import type { Citation } from '../protocol/index.ts';
 
 /** Seconds (the framework's unit for message metrics) to ms. */
 const toMs = (seconds: number | undefined) => (seconds === undefined ? null : seconds * 1000);

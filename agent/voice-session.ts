@@ -6,7 +6,7 @@ import type { Config } from '../config/load.ts';
 import { createConversation, endConversation, type Channel, type Database } from '../db/index.ts';
 import type { Embedder } from '../ingest/embeddings.ts';
 import { Assistant } from './assistant.ts';
-import type { ConversationEventListener } from './conversation-events.ts';
+import type { ConversationEventListener } from '../protocol/index.ts';
 import { APOLOGY, ASSISTANT_INSTRUCTIONS, WEB_GREETING } from './instructions.ts';
 import {
   instructionsForKey,

@@ -1,21 +1,13 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isE164 } from '../agent/sip/phone-number.ts';
 import type { Identity } from '../db/index.ts';
+import { AppError, isUserFacing } from '../protocol/index.ts';
 
 /**
  * Shared plumbing for the command-line entry points: argument parsing conventions and
  * error reporting. Errors meant for the user (configuration, database setup, bad input)
  * print their message alone; anything else is a bug and prints its stack.
  */
-
-/** An error whose message is written for the user and needs no stack trace. */
-export interface UserFacingError extends Error {
-  readonly userFacing: true;
-}
-
-export function isUserFacing(error: unknown): error is UserFacingError {
-  return error instanceof Error && (error as Partial<UserFacingError>).userFacing === true;
-}
 
 /** Runs a command's main function; sets the exit code and prints errors plainly. */
 export function runCommand(main: () => Promise<number | void>): void {
@@ -37,11 +29,9 @@ export function runCommand(main: () => Promise<number | void>): void {
 }
 
 /** A command-line usage problem; printed with the command's usage text. */
-export class UsageError extends Error {
-  readonly userFacing = true;
+export class UsageError extends AppError<'usage'> {
   constructor(message: string, usage: string) {
-    super(`${message}\n\n${usage}`);
-    this.name = 'UsageError';
+    super('usage', `${message}\n\n${usage}`, { userFacing: true, retryable: false });
   }
 }
 

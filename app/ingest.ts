@@ -6,7 +6,8 @@ import { describeFileError, findFiles } from '../ingest/find-files.ts';
 import { ingestFile, type IngestDependencies, type IngestResult } from '../ingest/pipeline.ts';
 import type { IngestProgress } from '../ingest/progress.ts';
 import { describeBytes, MediaError, type MediaLimits } from '../media/index.ts';
-import { isUserFacing, parseCommandLine, parseIdentityArgument, runCommand, UsageError } from './cli.ts';
+import { isUserFacing } from '../protocol/index.ts';
+import { parseCommandLine, parseIdentityArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
 
 const USAGE = `Usage: npm run ingest -- <files or folders...> [--user <id>] [--json]

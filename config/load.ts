@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
 import { environmentSchema, type Environment } from './schema.ts';
+import { AppError } from '../protocol/index.ts';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 
@@ -79,11 +80,9 @@ export interface OpenAICompatible {
 }
 
 /** A configuration problem, with a message that names the variable and says how to fix it. */
-export class ConfigError extends Error {
-  readonly userFacing = true;
+export class ConfigError extends AppError<'configuration'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
+    super('configuration', message, { userFacing: true, retryable: false });
   }
 }
 

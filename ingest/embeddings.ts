@@ -1,4 +1,5 @@
 import OpenAI from 'openai';
+import { AppError } from '../protocol/index.ts';
 
 /** Turns texts into vectors. One instance per configured embedding endpoint. */
 export interface Embedder {
@@ -22,14 +23,14 @@ export interface EmbedderOptions {
 }
 
 /** The embedding server answered with vectors of another size than configured. */
-export class EmbeddingDimensionError extends Error {
-  readonly userFacing = true;
+export class EmbeddingDimensionError extends AppError<'embedding-dimensions'> {
   constructor(model: string, expected: number, actual: number) {
     super(
+      'embedding-dimensions',
       `The embedding model ${model} returns ${actual}-dimensional vectors but EMBEDDING_DIMENSIONS is ${expected}. ` +
         `Set EMBEDDING_DIMENSIONS=${actual} (see "Changing the embedding model" in the README) or choose another model.`,
+      { userFacing: true, retryable: false },
     );
-    this.name = 'EmbeddingDimensionError';
   }
 }
 

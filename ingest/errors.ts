@@ -1,3 +1,5 @@
+import { AppError } from '../protocol/index.ts';
+
 /**
  * Why a file could not be ingested, beyond what media/ refuses (a `MediaError`
  * for empty, corrupt, encrypted, oversized or mislabelled files).
@@ -13,16 +15,12 @@ export type IngestErrorCode = 'no-text' | 'vision-required' | 'vision-failed' | 
  * A file that was not ingested, with a message for the person who sent it,
  * safe to show or speak as is. Nothing of the file was stored.
  */
-export class IngestError extends Error {
-  readonly userFacing = true;
-  readonly retryable: boolean;
-  constructor(
-    readonly code: IngestErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'IngestError';
-    this.retryable = code === 'vision-failed' || code === 'embedding-failed';
+export class IngestError extends AppError<IngestErrorCode> {
+  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, {
+      userFacing: true,
+      retryable: code === 'vision-failed' || code === 'embedding-failed',
+      cause: options?.cause,
+    });
   }
 }

@@ -1,3 +1,5 @@
+import { AppError } from '../protocol/index.ts';
+
 /**
  * Why a file was refused. One code per distinct thing the user can do about it.
  * - `empty`: zero bytes.
@@ -24,16 +26,9 @@ export type MediaErrorCode =
  * sent it ("This PDF is password-protected; ..."), safe to show or speak as
  * is. The same bytes always fail the same way, so it is never retryable.
  */
-export class MediaError extends Error {
-  readonly userFacing = true;
-  readonly retryable = false;
-  constructor(
-    readonly code: MediaErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'MediaError';
+export class MediaError extends AppError<MediaErrorCode> {
+  constructor(code: MediaErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, { userFacing: true, retryable: false, cause: options?.cause });
   }
 }
 

@@ -1,20 +1,19 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { AppError } from '../protocol/index.ts';
 
 /** The client's sources (index.html, src/), built by Vite. */
 export const CLIENT_ROOT = fileURLToPath(new URL('./client/', import.meta.url));
 /** The built page the server serves. */
 export const CLIENT_DIRECTORY = path.join(CLIENT_ROOT, 'dist');
-/** Shared with the server, so a protocol change rebuilds the client. */
-const SHARED_SOURCES = [fileURLToPath(new URL('./protocol.ts', import.meta.url))];
+/** The contract shared with the server and the agent: a change there rebuilds the client. */
+const PROTOCOL_ROOT = fileURLToPath(new URL('../protocol/', import.meta.url));
 
 /** The page could not be built; the message says what to do. */
-export class ClientBuildError extends Error {
-  readonly userFacing = true;
+export class ClientBuildError extends AppError<'client-build'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ClientBuildError';
+    super('client-build', message, { userFacing: true, retryable: false, cause: options?.cause });
   }
 }
 
@@ -57,7 +56,7 @@ export async function clientBuildIsStale(): Promise<boolean> {
   } catch {
     return true;
   }
-  const sources = [...(await listSources(CLIENT_ROOT)), ...SHARED_SOURCES];
+  const sources = [...(await listSources(CLIENT_ROOT)), ...(await listSources(PROTOCOL_ROOT))];
   for (const source of sources) if ((await stat(source)).mtimeMs > builtAt) return true;
   return false;
 }

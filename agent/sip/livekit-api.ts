@@ -11,6 +11,7 @@ import {
   SipClient,
 } from 'livekit-server-sdk';
 import { ConfigError } from '../../config/load.ts';
+import { AppError } from '../../protocol/index.ts';
 
 /** Where LiveKit is and how to sign requests: `Config['livekit']` has this shape. */
 export interface LiveKitApiSettings {
@@ -55,15 +56,9 @@ export function requireLiveKit(livekit: LiveKitApiSettings | undefined, command:
  * A failed phone-bridge operation, with a message written for the user. `retryable` is
  * true when trying again later may work (LiveKit unreachable or failing, callee busy).
  */
-export class LiveKitError extends Error {
-  readonly userFacing = true;
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'LiveKitError';
+export class LiveKitError extends AppError<'livekit'> {
+  constructor(message: string, retryable: boolean, options?: { cause?: unknown }) {
+    super('livekit', message, { userFacing: true, retryable, cause: options?.cause });
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Queryable } from '../connection.ts';
 import { transaction } from '../transaction.ts';
 import type pg from 'pg';
+import { AppError } from '../../protocol/index.ts';
 
 export type IdentityKind = 'web' | 'phone';
 
@@ -43,13 +44,13 @@ export async function findUserByIdentity(db: Queryable, identity: Identity): Pro
 }
 
 /** Thrown when an identity to link already belongs to another person. */
-export class IdentityTakenError extends Error {
-  readonly userFacing = true;
+export class IdentityTakenError extends AppError<'identity-taken'> {
   constructor(identity: Identity) {
     super(
+      'identity-taken',
       `That ${identity.kind === 'phone' ? 'phone number' : 'identity'} is already linked to another account.`,
+      { userFacing: true, retryable: false },
     );
-    this.name = 'IdentityTakenError';
   }
 }
 

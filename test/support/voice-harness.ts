@@ -10,7 +10,7 @@ import {
   type VoiceSession,
   type VoiceSessionOptions,
 } from '../../agent/voice-session.ts';
-import type { ConversationEvent } from '../../agent/conversation-events.ts';
+import type { ConversationEvent } from '../../protocol/index.ts';
 import { createEmbedder, type Embedder } from '../../ingest/embeddings.ts';
 import { decodeWav, rootMeanSquare } from '../fakes/audio-signal.ts';
 import { startDeepgramServer, type DeepgramServer } from '../fakes/deepgram-server.ts';

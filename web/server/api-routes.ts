@@ -11,7 +11,7 @@ import {
   type EraseResponse,
   type SessionResponse,
   type PhoneLinkResponse,
-} from '../protocol.ts';
+} from '../../protocol/index.ts';
 import { grantAccess, issueBrowserId, sameSecret } from './access.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
 import { createRoomToken } from './livekit-token.ts';

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier, TrackSource } from 'livekit-server-sdk';
 import { findUserByIdentity, redeemLinkCode, resolveUser } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import type { EraseResponse, PhoneLinkResponse, SessionResponse } from '../protocol.ts';
+import type { EraseResponse, PhoneLinkResponse, SessionResponse } from '../../protocol/index.ts';
 import { ACCESS_COOKIE, IDENTITY_COOKIE } from './access.ts';
 import { TOKEN_TTL_SECONDS } from './livekit-token.ts';
 import { startTestServer, TestBrowser, type TestServer } from './test-server.ts';

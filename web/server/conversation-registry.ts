@@ -1,4 +1,4 @@
-import type { ServerMessage } from '../protocol.ts';
+import type { ServerMessage } from '../../protocol/index.ts';
 import type { LiveConversation } from './conversation.ts';
 
 /** One live direct-mode conversation, reachable by the session id its page was given. */

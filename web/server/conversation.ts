@@ -1,5 +1,5 @@
 import type { ReceivedFile, UploadReceipt } from '../../agent/conversation-uploads.ts';
-import type { ServerMessage } from '../protocol.ts';
+import type { ServerMessage } from '../../protocol/index.ts';
 
 /**
  * What the web layer needs of a live conversation, whatever drives it. The direct

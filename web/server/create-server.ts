@@ -8,7 +8,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import type { Config } from '../../config/load.ts';
 import { resolveUser, type Database } from '../../db/index.ts';
-import { SOCKET_PATH } from '../protocol.ts';
+import { SOCKET_PATH } from '../../protocol/index.ts';
 import { browserIdOf, ensureBrowserId, hasAccess, isSameOrigin } from './access.ts';
 import { registerApiRoutes } from './api-routes.ts';
 import type { StartConversation } from './conversation.ts';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerMessage } from '../protocol.ts';
+import type { ServerMessage } from '../../protocol/index.ts';
 import {
   recordingConversations,
   startTestServer,

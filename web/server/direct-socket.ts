@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
-import { CloseCode, type ClientMessage, type ServerMessage } from '../protocol.ts';
+import { CloseCode, type ClientMessage, type ServerMessage } from '../../protocol/index.ts';
 import type { ConversationChannel, LiveConversation, StartConversation } from './conversation.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
 import { audioFrameProblem, closeReason, parseClientMessage } from './socket-messages.ts';
@@ -24,7 +24,7 @@ export interface DirectSocketOptions {
 type State = 'awaiting-hello' | 'starting' | 'live' | 'closed';
 
 /**
- * Serves one direct-mode WebSocket (protocol in web/protocol.ts): waits for `hello`,
+ * Serves one direct-mode WebSocket (protocol in protocol/direct-socket.ts): waits for `hello`,
  * starts a conversation, then carries microphone audio and JSON messages in, and agent
  * audio and events out. A protocol violation closes this socket alone with 1008 and a
  * reason; closing the socket ends its conversation.

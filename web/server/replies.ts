@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { ApiError } from '../protocol.ts';
+import type { ApiError } from '../../protocol/index.ts';
 
 /** Refuses a request with a stable code and a sentence for people. */
 export function refuse(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {

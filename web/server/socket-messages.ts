@@ -7,7 +7,7 @@ import {
   MIN_CAPTURE_SAMPLE_RATE,
   PROTOCOL_VERSION,
   type ClientMessage,
-} from '../protocol.ts';
+} from '../../protocol/index.ts';
 
 /** Base64 grows 4 characters per 3 bytes. */
 const MAX_CAMERA_BASE64_LENGTH = Math.ceil(MAX_CAMERA_FRAME_BYTES / 3) * 4;

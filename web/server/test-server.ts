@@ -5,7 +5,7 @@ import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../config/load.ts';
 import { createConversation } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
-import { SOCKET_PATH, type ServerMessage } from '../protocol.ts';
+import { SOCKET_PATH, type ServerMessage } from '../../protocol/index.ts';
 import type { NormalizedImage } from '../../media/index.ts';
 import { receiveUpload, type ReceivedFile, type UploadReceipt } from '../../agent/conversation-uploads.ts';
 import type { ConversationChannel, LiveConversation, StartConversation } from './conversation.ts';

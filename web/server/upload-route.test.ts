@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { buildReportPdf } from '../../test/fixtures/ingest/prose-pdf.ts';
 import { fixturePath } from '../../test/fixtures/media/pdf-fixtures.ts';
 import { readFileSync } from 'node:fs';
-import type { ServerMessage, UploadResponse } from '../protocol.ts';
+import type { ServerMessage, UploadResponse } from '../../protocol/index.ts';
 import {
   recordingConversations,
   startTestServer,

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../../config/load.ts';
 import { resolveUser, type Database } from '../../db/index.ts';
 import { describeBytes, MediaError, type MediaErrorCode } from '../../media/index.ts';
-import type { UploadResponse } from '../protocol.ts';
+import type { UploadResponse } from '../../protocol/index.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
 import { refuse } from './replies.ts';
 

@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { createConfiguredEmbedder } from '../../agent/providers.ts';
 import { describeChatRequest, startFakes, type Fakes } from '../../test/fakes/index.ts';
 import { sharedModels } from '../../test/support/voice-harness.ts';
-import type { ServerMessage, UploadResponse } from '../protocol.ts';
+import type { ServerMessage, UploadResponse } from '../../protocol/index.ts';
 import type { StartConversation } from './conversation.ts';
 import { startTestServer, TestBrowser, type TestServer, type TestSocket } from './test-server.ts';
 import { IMAGE_ACKNOWLEDGEMENT } from '../../agent/instructions.ts';

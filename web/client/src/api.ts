@@ -4,7 +4,7 @@ import type {
   PhoneLinkResponse,
   SessionResponse,
   UploadResponse,
-} from '../../protocol.ts';
+} from '../../../protocol/index.ts';
 import { PlainError } from './transport.ts';
 
 /** The server wants the access key before anything else. */

@@ -3,7 +3,7 @@ import {
   type ClientMessage,
   type ServerMessage,
   type SessionResponse,
-} from '../../protocol.ts';
+} from '../../../protocol/index.ts';
 import { uploadFile } from './api.ts';
 import { Microphone } from './audio/microphone.ts';
 import { Player } from './audio/player.ts';
@@ -23,7 +23,7 @@ const CAMERA_INTERVAL_MS = 1000;
 
 /**
  * The embedded transport: one WebSocket to this server carrying PCM both ways and JSON
- * events (protocol in web/protocol.ts).
+ * events (protocol in protocol/direct-socket.ts).
  */
 export class DirectTransport implements Transport {
   private socket: WebSocket | undefined;

@@ -1,4 +1,4 @@
-import type { UploadProgressMessage } from '../../protocol.ts';
+import type { UploadProgressEvent } from '../../../protocol/index.ts';
 import type { Transport } from './transport.ts';
 import { addUploadItem, elements, showAlert, type UploadItem } from './view.ts';
 
@@ -10,7 +10,7 @@ import { addUploadItem, elements, showAlert, type UploadItem } from './view.ts';
 export class SharedFiles {
   private readonly items = new Map<string, UploadItem>();
   /** Progress that arrived before the upload's own answer (they travel separately). */
-  private readonly early = new Map<string, UploadProgressMessage>();
+  private readonly early = new Map<string, UploadProgressEvent>();
 
   constructor(
     private readonly transport: () => Transport | undefined,
@@ -55,7 +55,7 @@ export class SharedFiles {
   }
 
   /** Progress of a document being read, pushed by the server. */
-  progress(message: UploadProgressMessage): void {
+  progress(message: UploadProgressEvent): void {
     const item = this.items.get(message.uploadId);
     if (!item) {
       this.early.set(message.uploadId, message);

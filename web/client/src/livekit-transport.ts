@@ -7,7 +7,7 @@ import {
   type RemoteTrack,
   type TextStreamReader,
 } from 'livekit-client';
-import type { AgentState, ServerMessage, SessionResponse } from '../../protocol.ts';
+import type { AgentState, ServerMessage, SessionResponse } from '../../../protocol/index.ts';
 import {
   describeMediaError,
   PlainError,

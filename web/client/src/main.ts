@@ -1,4 +1,4 @@
-import type { ServerMessage, SessionResponse } from '../../protocol.ts';
+import type { ServerMessage, SessionResponse } from '../../../protocol/index.ts';
 import {
   AccessKeyRequired,
   eraseEverything,

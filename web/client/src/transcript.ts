@@ -1,4 +1,4 @@
-import type { Citation, TranscriptMessage } from '../../protocol.ts';
+import type { Citation, TranscriptEvent } from '../../../protocol/index.ts';
 
 /** One line of the live transcript. */
 export interface TranscriptLine {
@@ -21,7 +21,7 @@ export class Transcript {
   private nextId = 1;
 
   /** Applies a transcript message; returns the line it created or changed, if any. */
-  apply(message: TranscriptMessage): TranscriptLine | undefined {
+  apply(message: TranscriptEvent): TranscriptLine | undefined {
     const citations = message.role === 'assistant' ? (message.citations ?? []) : [];
     const interrupted = message.role === 'assistant' && message.interrupted === true;
     let line = this.open.get(message.role);

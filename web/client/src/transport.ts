@@ -1,4 +1,4 @@
-import type { ServerMessage } from '../../protocol.ts';
+import type { ServerMessage } from '../../../protocol/index.ts';
 
 /** What a transport tells the page. */
 export interface TransportListener {

@@ -1,4 +1,4 @@
-import type { AgentState } from '../../protocol.ts';
+import type { AgentState } from '../../../protocol/index.ts';
 import type { TranscriptLine } from './transcript.ts';
 
 /** The page's elements (index.html), looked up once. */

@@ -1,0 +1,55 @@
+import type { PROTOCOL_VERSION } from './direct-socket.ts';
+
+/** `POST /api/session`: how to reach the assistant. */
+export type SessionResponse =
+  | {
+      mode: 'direct';
+      socketPath: string;
+      protocol: typeof PROTOCOL_VERSION;
+      uploadMaxBytes: number;
+    }
+  | {
+      mode: 'livekit';
+      serverUrl: string;
+      token: string;
+      roomName: string;
+      /** ISO time after which the token no longer admits anyone. */
+      expiresAt: string;
+      uploadTopic: string;
+      eventsTopic: string;
+      uploadMaxBytes: number;
+    }
+  /** No model provider is configured: nothing answers until these are set. */
+  | { mode: 'setup_needed'; problems: string[] };
+
+/** `POST /api/uploads?session=<sessionId>` answer. */
+export interface UploadResponse {
+  uploadId: string;
+  kind: 'image' | 'document';
+  /** `ready`: in the conversation now; `reading`: progress follows over the socket. */
+  status: 'ready' | 'reading';
+  message: string;
+}
+
+/**
+ * `POST /api/phone-link`: a one-time code (valid 10 minutes) to say on a phone call,
+ * so the caller's number joins this browser's account (memories and documents).
+ */
+export interface PhoneLinkResponse {
+  code: string;
+  expiresAt: string;
+}
+
+/** `POST /api/erase` answer: counts only. */
+export interface EraseResponse {
+  receiptId: string;
+  erasedAt: string;
+  rowsDeleted: Record<string, number>;
+  filesDeleted: number;
+}
+
+/** Every refused request: a stable code and a sentence for people. */
+export interface ApiError {
+  error: string;
+  message: string;
+}

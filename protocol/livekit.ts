@@ -1,0 +1,14 @@
+/**
+ * Topics used in LiveKit mode, besides LiveKit's reserved ones (`lk.chat`,
+ * `lk.transcription`, `lk.agent.session`).
+ */
+
+/** Byte-stream topic on which the page sends files to the agent. */
+export const LIVEKIT_UPLOAD_TOPIC = 'assistant.upload';
+
+/**
+ * Text-stream topic on which the agent sends {@link ConversationEvent}s as JSON (final
+ * answers with citations, turn timings, upload progress, errors): what LiveKit's own
+ * transcriptions and attributes do not carry.
+ */
+export const LIVEKIT_EVENTS_TOPIC = 'assistant.events';
