@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { inference } from '@livekit/agents';
+import { TurnTakingDetector } from './turn-taking/detector.ts';
 
 /** The method name the turn detector's local transport asks its executor for. */
 const END_OF_TURN_METHOD = 'lk_eot_audio';
@@ -41,11 +41,12 @@ export function prewarmEndOfTurnModel(): void {
 }
 
 /**
- * The offline audio end-of-turn detector. `executor` defaults to in-process inference;
- * inside a LiveKit job pass nothing to use the job's shared inference process.
+ * The offline audio end-of-turn detector with the turn-taking decision on top (see
+ * `turn-taking/detector.ts`). `executor` defaults to in-process inference; inside a
+ * LiveKit job pass nothing to use the job's shared inference process.
  */
-export function createTurnDetector(options: { inJob?: boolean } = {}): inference.TurnDetector {
-  return new inference.TurnDetector({
+export function createTurnDetector(options: { inJob?: boolean } = {}): TurnTakingDetector {
+  return new TurnTakingDetector({
     version: 'v1-mini',
     ...(options.inJob ? {} : { executor: inProcessEndOfTurnExecutor }),
   });

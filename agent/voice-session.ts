@@ -33,6 +33,8 @@ import { summarizeConversation } from './summary.ts';
 import { EventTextOutput } from './text-output.ts';
 import { TranscriptRecorder } from './transcript-recorder.ts';
 import { createTurnDetector, prewarmEndOfTurnModel } from './turn-detector.ts';
+import { TURN_TAKING } from './turn-taking/decision.ts';
+import type { TurnTakingDetector } from './turn-taking/detector.ts';
 
 /** Models loaded once per process and shared by every session. */
 export interface SharedModels {
@@ -77,6 +79,8 @@ export interface VoiceSession {
   readonly session: voice.AgentSession;
   readonly conversationId: string;
   readonly recorder: TranscriptRecorder;
+  /** The turn-taking decision's detector: `onDecision` reports each decision's signals. */
+  readonly turnTaking: TurnTakingDetector;
   /** A typed message, answered through the same session as speech. */
   sendText(text: string): voice.SpeechHandle;
   /** A key the caller pressed on their phone (DTMF). */
@@ -122,14 +126,16 @@ export async function startVoiceSession(
     session.clearUserTurn();
   });
 
+  const turnTaking = createTurnDetector({ inJob: options.inJob ?? false });
   const session: voice.AgentSession = new voice.AgentSession({
     vad: options.models.vad,
     stt: speechToText,
     llm: languageModel,
     tts: createTextToSpeech(config),
     turnHandling: {
-      turnDetection: createTurnDetector({ inJob: options.inJob ?? false }),
-      endpointing: { minDelay: 300, maxDelay: 3000 },
+      // The audio model plus the words heard: see agent/turn-taking/decision.ts.
+      turnDetection: turnTaking,
+      endpointing: { minDelay: 300, maxDelay: TURN_TAKING.maxDelayMs },
       // Interruptions by voice activity only: the adaptive mode needs LiveKit's cloud.
       interruption: { enabled: true, mode: 'vad', minDuration: 400, resumeFalseInterruption: true },
       preemptiveGeneration: { enabled: true },
@@ -155,6 +161,9 @@ export async function startVoiceSession(
       emit,
     ) as unknown as typeof session.output.transcription;
   }
+  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (event) =>
+    turnTaking.observeTranscript(event.transcript, event.isFinal, event.language),
+  );
   recorder.attach(session);
   faults.attach(session);
   watchSpeechToText(session, (speechMs) => {
@@ -186,6 +195,7 @@ export async function startVoiceSession(
     session,
     conversationId,
     recorder,
+    turnTaking,
     sendText(text) {
       recorder.expectTypedMessage();
       session.interrupt();

@@ -1,0 +1,104 @@
+import { textShape, type TextShape } from './text-shape.ts';
+
+/**
+ * The turn-taking decision: from what the session knows when the user falls silent
+ * (the audio end-of-turn model's probability, the words heard so far and whether the
+ * STT has closed them with a final), how much silence after the end of speech to wait
+ * before the agent takes the turn. Pure: features in, decision out; the plumbing into
+ * LiveKit's turn detection lives in `detector.ts`.
+ *
+ * The silence-to-wait table is the one place the policy lives. Rows are what the words
+ * say, columns what the audio model says:
+ *
+ * | words \ audio | finished | unsure | going on |
+ * | --- | --- | --- | --- |
+ * | question      | 0        | 0      | 700      |
+ * | complete      | 0        | 0      | 1100     |
+ * | open          | 0        | 1100   | max      |
+ * | number        | 1100     | max    | max      |
+ * | trailing      | 1100     | max    | max      |
+ * | none          | 700      | 1100   | max      |
+ *
+ * A wait is measured from the end of speech; Silero reports the end of speech only after
+ * 550 ms of silence, so anything up to that commits as soon as the VAD does. `max` is the
+ * session's `maxDelay`. Why these values: people pause 300 to 1200 ms inside sentences
+ * (and longer while reading numbers or looking for a word), so a wait that should not cut
+ * them off is at least 1100 ms after the VAD's 550, and the long wait 2500 ms; a
+ * question or a punctuated sentence is answered at once unless the audio model is sure
+ * the voice is going on (rising, unfinished prosody). The audio model (`v1-mini`)
+ * gives low probabilities to much complete speech (espeak and real recordings, median
+ * about 0.25 against its threshold 0.36), so it decides only in the ambiguous rows, and
+ * only "going on" below {@link TURN_TAKING}.audioGoingOnBelow counts against the words.
+ */
+
+/** Every threshold of the decision; documented above and in the README. */
+export const TURN_TAKING = {
+  /** Audio probability below which the model says the speaker is going on (its own threshold says "finished"). */
+  audioGoingOnBelow: 0.1,
+  /** The long wait, the session's endpointing `maxDelay`. */
+  maxDelayMs: 2500,
+  /** Silence to wait after the end of speech, by what the words say and what the audio says. */
+  waitMs: {
+    question: { finished: 0, unsure: 0, 'going-on': 700 },
+    complete: { finished: 0, unsure: 0, 'going-on': 1100 },
+    open: { finished: 0, unsure: 1100, 'going-on': 'max' },
+    number: { finished: 1100, unsure: 'max', 'going-on': 'max' },
+    trailing: { finished: 1100, unsure: 'max', 'going-on': 'max' },
+    none: { finished: 700, unsure: 1100, 'going-on': 'max' },
+  } satisfies Record<TextShape, Record<AudioVerdict, number | 'max'>>,
+} as const;
+
+/** What the audio end-of-turn model says. */
+export type AudioVerdict = 'finished' | 'unsure' | 'going-on';
+
+/** What the session knows when the user falls silent. */
+export interface TurnFeatures {
+  /** The audio model's end-of-turn probability (0 to 1); undefined when it gave none. */
+  audioProbability: number | undefined;
+  /** The model's own "unlikely" threshold for the language; at or above it the audio says finished. */
+  audioThreshold: number | undefined;
+  /** The words so far: the final transcripts of this turn and the latest interim after them. */
+  text: string;
+  /** Whether the STT closed the last words with a final (Deepgram: its endpointing fired). */
+  textIsFinal: boolean;
+}
+
+/** The decision, with the signals that led to it (for the turn recorder). */
+export interface TurnDecision {
+  /** finished: take the turn as soon as the VAD ends speech; mid-thought: the long wait. */
+  verdict: 'finished' | 'unsure' | 'mid-thought';
+  /** Silence after the end of speech to wait before committing the turn, in ms. */
+  waitMs: number;
+  /** What the words say, after discounting words that are not final yet. */
+  shape: TextShape;
+  audio: AudioVerdict;
+  audioProbability: number | undefined;
+  textIsFinal: boolean;
+}
+
+/** The audio model's verdict on its own. */
+export function audioVerdict(probability: number | undefined, threshold: number | undefined): AudioVerdict {
+  if (probability === undefined) return 'unsure';
+  if (threshold !== undefined && probability >= threshold) return 'finished';
+  return probability < TURN_TAKING.audioGoingOnBelow ? 'going-on' : 'unsure';
+}
+
+/** Decides how long to wait, from the features; see the table above. */
+export function decideTurn(features: TurnFeatures): TurnDecision {
+  // Words the STT has not closed with a final may still change: until the final comes
+  // (Deepgram's endpointing, normally within 200 ms of the end of speech), only their
+  // "going on" cues count; "finished" ones wait as if there were no words yet.
+  const heard = textShape(features.text);
+  const shape = features.textIsFinal || heard === 'trailing' || heard === 'number' ? heard : 'none';
+  const audio = audioVerdict(features.audioProbability, features.audioThreshold);
+  const cell = TURN_TAKING.waitMs[shape][audio];
+  const waitMs = cell === 'max' ? TURN_TAKING.maxDelayMs : cell;
+  return {
+    verdict: cell === 'max' ? 'mid-thought' : cell === 0 ? 'finished' : 'unsure',
+    waitMs,
+    shape,
+    audio,
+    audioProbability: features.audioProbability,
+    textIsFinal: features.textIsFinal,
+  };
+}
