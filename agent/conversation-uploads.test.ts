@@ -1,5 +1,7 @@
+import { readdir } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUser } from '../db/index.ts';
+import { countAllRows } from '../test/fixtures/ingest/database-state.ts';
 import { buildProsePdf, wrapText } from '../test/fixtures/ingest/prose-pdf.ts';
 import { VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
 import sharp from 'sharp';
@@ -140,5 +142,52 @@ describe('a document uploaded mid-conversation', () => {
     expect(bottomBlue).toBeGreaterThan(200);
     expect(bottomRed).toBeLessThan(60);
     await voice.close();
+  });
+
+  it('stops reading when the conversation ends: no rows, no files, no crash', async () => {
+    const stray: unknown[] = [];
+    const onStray = (reason: unknown) => stray.push(reason);
+    process.on('unhandledRejection', onStray);
+    const database = harness.test.database.pool;
+    const before = await countAllRows(database);
+    const filesOnDisk = async () =>
+      (await readdir(harness.config.database.uploadsDirectory).catch(() => [])).length;
+    const filesBefore = await filesOnDisk();
+    // Slow embeddings keep the document in the middle of being read when the tab closes.
+    harness.openai.latency.embeddings = 1500;
+    try {
+      const userId = await resolveUser(database, { kind: 'web', value: 'tab-closer' });
+      const { voice } = await harness.startSession(userId);
+      const embeddingRequests = harness.openai.requestsTo('/embeddings').length;
+      const receipt = await voice.receiveUpload({
+        bytes: buildProsePdf(PAGES.map((text) => wrapText(text))),
+        fileName: 'closed-tab.pdf',
+        claimedType: 'application/pdf',
+      });
+      expect(receipt.status).toBe('reading');
+      await waitFor(
+        () => harness.openai.requestsTo('/embeddings').length > embeddingRequests,
+        20_000,
+        'the document to reach its embeddings',
+      );
+      await voice.close();
+
+      const after = await countAllRows(database);
+      // The conversation itself is kept (ended); nothing of the upload is.
+      expect({ uploads: after.uploads, documents: after.documents, chunks: after.chunks }).toEqual({
+        uploads: before.uploads,
+        documents: before.documents,
+        chunks: before.chunks,
+      });
+      expect(await filesOnDisk()).toBe(filesBefore);
+      // Past the moment the old pipeline finished reading and spoke into the closed session.
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+      expect(stray).toEqual([]);
+      expect((await countAllRows(database)).documents).toBe(before.documents);
+      expect(await filesOnDisk()).toBe(filesBefore);
+    } finally {
+      harness.openai.latency.embeddings = 0;
+      process.off('unhandledRejection', onStray);
+    }
   });
 });

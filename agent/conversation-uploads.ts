@@ -7,7 +7,7 @@ import type { Embedder } from '../ingest/embeddings.ts';
 import { ingestFile } from '../ingest/pipeline.ts';
 import type { VisionModel } from '../ingest/vision.ts';
 import { identifyMedia, inspectPdf, normalizeImage, type NormalizedImage } from '../media/index.ts';
-import { userMessage, type UploadProgressEvent } from '../protocol/index.ts';
+import { AppError, userMessage, type UploadProgressEvent } from '../protocol/index.ts';
 import {
   documentAcknowledgement,
   documentFailedMessage,
@@ -56,78 +56,174 @@ export interface ConversationUploadsDependencies {
  * under a random name, then an image joins the conversation at once (and, with a vision
  * model, its caption becomes searchable for later conversations), while a document is
  * acknowledged by voice at once and read in the background, with progress events and
- * a spoken word when it is ready. Throws `MediaError` for a file that cannot be used
- * (nothing is stored then); a document that fails while being read leaves no rows or file.
+ * a spoken word when it is ready.
+ *
+ * Background work belongs to the conversation: {@link ConversationUploads.close}
+ * cancels it and waits until it has cleaned up, and nothing it does can throw into
+ * the process. Once the conversation has ended, speaking and sending events are
+ * no-ops (a user who closes the tab while a PDF is read must not take the server down).
  */
-export async function receiveUpload(
-  dependencies: ConversationUploadsDependencies,
-  file: ReceivedFile,
-): Promise<UploadReceipt> {
-  const { config, database } = dependencies;
-  const limits = {
-    maxBytes: config.limits.uploadMaxBytes,
-    maxPixels: config.limits.imageMaxPixels,
-    maxPages: config.limits.pdfMaxPages,
-  };
-  const media = await identifyMedia(
-    file.bytes,
-    { fileName: file.fileName, mimeType: file.claimedType },
-    limits,
-  );
-  const image =
-    media.kind === 'image' ? await normalizeImage(file.bytes, { maxPixels: limits.maxPixels }) : undefined;
-  const pages = media.kind === 'pdf' ? (await inspectPdf(file.bytes, limits)).pageCount : null;
-  const uploadId = await storeUpload(database.pool, config.database.uploadsDirectory, {
-    userId: dependencies.userId,
-    conversationId: dependencies.conversationId,
-    fileName: file.fileName,
-    mimeType: media.mime,
-    extension: media.extension,
-    bytes: file.bytes,
-  });
-  const ingest = { database, embedder: dependencies.embedder, vision: dependencies.vision, limits };
-  const source = {
-    bytes: file.bytes,
-    fileName: file.fileName,
-    claimedType: media.mime,
-    ownerId: dependencies.userId,
-    sourceName: file.fileName,
-  };
+export class ConversationUploads {
+  private readonly cancel = new AbortController();
+  private readonly tasks = new Set<Promise<void>>();
 
-  if (image) {
-    await dependencies.addImage(image, file.fileName);
-    dependencies.say(IMAGE_ACKNOWLEDGEMENT);
-    // A caption (and any text in the picture) makes it findable in later conversations.
-    if (dependencies.vision) {
-      void ingestFile(source, ingest)
-        .then((document) => attachUploadToDocument(database.pool, uploadId, document.documentId))
-        .catch((error: unknown) =>
-          dependencies.logger?.warn({ err: error, uploadId }, 'could not caption an uploaded image'),
-        );
+  constructor(private readonly dependencies: ConversationUploadsDependencies) {}
+
+  /**
+   * Takes a file into the conversation. Throws `MediaError` for a file that cannot be
+   * used and {@link ConversationEndedError} once the conversation has ended (nothing
+   * is stored then); a document that fails or is cancelled while being read leaves no
+   * rows or file.
+   */
+  async receive(file: ReceivedFile): Promise<UploadReceipt> {
+    const { config, database } = this.dependencies;
+    this.throwIfEnded();
+    const limits = {
+      maxBytes: config.limits.uploadMaxBytes,
+      maxPixels: config.limits.imageMaxPixels,
+      maxPages: config.limits.pdfMaxPages,
+    };
+    const media = await identifyMedia(
+      file.bytes,
+      { fileName: file.fileName, mimeType: file.claimedType },
+      limits,
+    );
+    const image =
+      media.kind === 'image' ? await normalizeImage(file.bytes, { maxPixels: limits.maxPixels }) : undefined;
+    const pages = media.kind === 'pdf' ? (await inspectPdf(file.bytes, limits)).pageCount : null;
+    this.throwIfEnded();
+    const uploadId = await storeUpload(database.pool, config.database.uploadsDirectory, {
+      userId: this.dependencies.userId,
+      conversationId: this.dependencies.conversationId,
+      fileName: file.fileName,
+      mimeType: media.mime,
+      extension: media.extension,
+      bytes: file.bytes,
+    });
+    if (this.cancel.signal.aborted) {
+      // Ended while the file was being stored: close() did not know about this upload.
+      await this.forget(uploadId);
+      this.throwIfEnded();
     }
-    return { uploadId, kind: 'image', status: 'ready', message: 'The assistant can see the picture now.' };
+    const source = {
+      bytes: file.bytes,
+      fileName: file.fileName,
+      claimedType: media.mime,
+      ownerId: this.dependencies.userId,
+      sourceName: file.fileName,
+      signal: this.cancel.signal,
+    };
+    const ingest = {
+      database,
+      embedder: this.dependencies.embedder,
+      vision: this.dependencies.vision,
+      limits,
+    };
+
+    if (image) {
+      await this.dependencies.addImage(image, file.fileName);
+      this.say(IMAGE_ACKNOWLEDGEMENT);
+      // A caption (and any text in the picture) makes it findable in later conversations.
+      if (this.dependencies.vision) {
+        this.inBackground(uploadId, 'could not caption an uploaded image', async () => {
+          const document = await ingestFile(source, ingest);
+          await attachUploadToDocument(database.pool, uploadId, document.documentId);
+        });
+      }
+      return { uploadId, kind: 'image', status: 'ready', message: 'The assistant can see the picture now.' };
+    }
+
+    this.say(documentAcknowledgement(media.kind as 'pdf' | 'text' | 'markdown' | 'html', pages));
+    const progress = { type: 'upload_progress', uploadId, fileName: safeFileName(file.fileName) } as const;
+    this.emit({ ...progress, stage: 'reading', percent: 0, message: 'Reading the document.' });
+    this.inBackground(uploadId, 'a document upload could not be read', async () => {
+      try {
+        const document = await ingestFile(source, ingest, (step) =>
+          this.emit({ ...progress, stage: 'reading', percent: Math.round(step.fraction * 100) }),
+        );
+        await attachUploadToDocument(database.pool, uploadId, document.documentId);
+        this.emit({ ...progress, stage: 'ready', percent: 100, message: `Read "${document.title}".` });
+        this.say(documentReadMessage(safeFileName(document.title)));
+      } catch (error) {
+        await this.forget(uploadId);
+        if (!this.cancel.signal.aborted) {
+          const reason = userMessage(error, 'Please try again.');
+          this.emit({ ...progress, stage: 'failed', message: reason });
+          this.say(documentFailedMessage(reason));
+        }
+        throw error;
+      }
+    });
+    return { uploadId, kind: 'document', status: 'reading', message: 'Reading the document.' };
   }
 
-  dependencies.say(documentAcknowledgement(media.kind as 'pdf' | 'text' | 'markdown' | 'html', pages));
-  const progress = { type: 'upload_progress', uploadId, fileName: safeFileName(file.fileName) } as const;
-  dependencies.emit({ ...progress, stage: 'reading', percent: 0, message: 'Reading the document.' });
-  void (async () => {
-    try {
-      const document = await ingestFile(source, ingest, (step) =>
-        dependencies.emit({ ...progress, stage: 'reading', percent: Math.round(step.fraction * 100) }),
-      );
-      await attachUploadToDocument(database.pool, uploadId, document.documentId);
-      dependencies.emit({ ...progress, stage: 'ready', percent: 100, message: `Read "${document.title}".` });
-      dependencies.say(documentReadMessage(safeFileName(document.title)));
-    } catch (error) {
-      dependencies.logger?.warn({ err: error, uploadId }, 'a document upload could not be read');
-      const reason = userMessage(error, 'Please try again.');
-      await forgetUpload(database, config.database.uploadsDirectory, uploadId).catch(() => undefined);
-      dependencies.emit({ ...progress, stage: 'failed', message: reason });
-      dependencies.say(documentFailedMessage(reason));
+  /**
+   * Ends the conversation's uploads: documents still being read are cancelled, their
+   * rows and files removed, and this resolves once every background task has finished.
+   */
+  async close(): Promise<void> {
+    this.cancel.abort(new ConversationEndedError());
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks]);
+  }
+
+  /** Runs work that outlives the request which started it; its errors end here, logged. */
+  private inBackground(uploadId: string, failure: string, work: () => Promise<void>): void {
+    const task = work()
+      .catch((error: unknown) => {
+        if (this.cancel.signal.aborted) {
+          this.dependencies.logger?.debug({ uploadId }, 'stopped reading an upload: the conversation ended');
+        } else this.dependencies.logger?.warn({ err: error, uploadId }, failure);
+      })
+      .finally(() => this.tasks.delete(task));
+    this.tasks.add(task);
+  }
+
+  /** Speaks unless the conversation has ended; a session that closed on its own makes it a no-op too. */
+  private say(text: string): void {
+    this.whileLive('speak', () => this.dependencies.say(text));
+  }
+
+  private emit(event: UploadProgressEvent): void {
+    this.whileLive('send an upload event', () => this.dependencies.emit(event));
+  }
+
+  private whileLive(what: string, action: () => void): void {
+    if (this.cancel.signal.aborted) {
+      this.dependencies.logger?.debug(`did not ${what}: the conversation has ended`);
+      return;
     }
-  })();
-  return { uploadId, kind: 'document', status: 'reading', message: 'Reading the document.' };
+    try {
+      action();
+    } catch (error) {
+      this.dependencies.logger?.debug({ err: error }, `could not ${what}: the session has closed`);
+    }
+  }
+
+  private throwIfEnded(): void {
+    if (this.cancel.signal.aborted) throw new ConversationEndedError();
+  }
+
+  /** Removes an upload that could not be used: its row and its file. Never throws. */
+  private async forget(uploadId: string): Promise<void> {
+    await forgetUpload(
+      this.dependencies.database,
+      this.dependencies.config.database.uploadsDirectory,
+      uploadId,
+    ).catch((error: unknown) =>
+      this.dependencies.logger?.error({ err: error, uploadId }, 'could not remove an upload'),
+    );
+  }
+}
+
+/** A file sent after its conversation ended (the tab closed, the user erased themselves). */
+export class ConversationEndedError extends AppError<'conversation-ended'> {
+  constructor() {
+    super(
+      'conversation-ended',
+      'This conversation has ended, so the file was not kept. Start a new conversation and send it again.',
+      { userFacing: true, retryable: false },
+    );
+  }
 }
 
 /** Removes an upload that could not be used: its row and its file. */

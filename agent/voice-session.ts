@@ -26,7 +26,12 @@ import {
   createTextToSpeech,
   createVisionClient,
 } from './providers.ts';
-import { receiveUpload, type ReceivedFile, type UploadReceipt } from './conversation-uploads.ts';
+import {
+  ConversationEndedError,
+  ConversationUploads,
+  type ReceivedFile,
+  type UploadReceipt,
+} from './conversation-uploads.ts';
 import { addUploadedImage } from './visual-context.ts';
 import type { VisionModel } from '../ingest/vision.ts';
 import { summarizeConversation } from './summary.ts';
@@ -191,6 +196,7 @@ export async function startVoiceSession(
   if (greeting) session.say(greeting, { allowInterruptions: true });
 
   let closing: Promise<void> | undefined;
+  let uploads: ConversationUploads | undefined;
   return {
     session,
     conversationId,
@@ -202,21 +208,20 @@ export async function startVoiceSession(
       return session.generateReply({ userInput: text, inputModality: 'text' });
     },
     receiveUpload(file) {
-      return receiveUpload(
-        {
-          config,
-          database,
-          embedder: options.embedder,
-          vision: createVisionClientOrWarn(config, logger),
-          userId: options.userId,
-          conversationId,
-          addImage: (image, fileName) => addUploadedImage(session.currentAgent, image, fileName),
-          say: (text) => session.say(text, { allowInterruptions: true }),
-          emit,
-          logger,
-        },
-        file,
-      );
+      if (closing) return Promise.reject(new ConversationEndedError());
+      uploads ??= new ConversationUploads({
+        config,
+        database,
+        embedder: options.embedder,
+        vision: createVisionClientOrWarn(config, logger),
+        userId: options.userId,
+        conversationId,
+        addImage: (image, fileName) => addUploadedImage(session.currentAgent, image, fileName),
+        say: (text) => session.say(text, { allowInterruptions: true }),
+        emit,
+        logger,
+      });
+      return uploads.receive(file);
     },
     pressKey(digit) {
       const instructions = instructionsForKey(digit);
@@ -226,6 +231,8 @@ export async function startVoiceSession(
     },
     close() {
       closing ??= (async () => {
+        // First: documents still being read are cancelled and leave nothing behind.
+        await uploads?.close();
         await session.close();
         await recorder.flushed();
         const summary =

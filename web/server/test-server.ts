@@ -7,7 +7,11 @@ import { createConversation } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { SOCKET_PATH, type ServerMessage } from '../../protocol/index.ts';
 import type { NormalizedImage } from '../../media/index.ts';
-import { receiveUpload, type ReceivedFile, type UploadReceipt } from '../../agent/conversation-uploads.ts';
+import {
+  ConversationUploads,
+  type ReceivedFile,
+  type UploadReceipt,
+} from '../../agent/conversation-uploads.ts';
 import type { ConversationChannel, LiveConversation, StartConversation } from './conversation.ts';
 import { createWebServer, type WebServer } from './create-server.ts';
 
@@ -181,6 +185,7 @@ export class RecordingConversation implements LiveConversation {
   readonly spoken: string[] = [];
   cameraFrames = 0;
   closed = false;
+  private pipeline: ConversationUploads | undefined;
 
   constructor(
     readonly conversationId: string,
@@ -203,25 +208,24 @@ export class RecordingConversation implements LiveConversation {
   /** The agent's real upload pipeline, with the language model side recorded instead. */
   receiveFile(file: ReceivedFile): Promise<UploadReceipt> {
     if (!this.uploads) throw new Error('this recording conversation takes no uploads');
-    return receiveUpload(
-      {
-        config: this.uploads.config,
-        database: this.uploads.test.database,
-        embedder: undefined,
-        vision: undefined,
-        userId: this.userId,
-        conversationId: this.conversationId,
-        addImage: async (image, fileName) => {
-          this.images.push({ image, fileName });
-        },
-        say: (text) => this.spoken.push(text),
-        emit: (event) => this.channel.send(event),
+    this.pipeline ??= new ConversationUploads({
+      config: this.uploads.config,
+      database: this.uploads.test.database,
+      embedder: undefined,
+      vision: undefined,
+      userId: this.userId,
+      conversationId: this.conversationId,
+      addImage: async (image, fileName) => {
+        this.images.push({ image, fileName });
       },
-      file,
-    );
+      say: (text) => this.spoken.push(text),
+      emit: (event) => this.channel.send(event),
+    });
+    return this.pipeline.receive(file);
   }
   async close(): Promise<void> {
     this.closed = true;
+    await this.pipeline?.close();
   }
 }
 
