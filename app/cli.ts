@@ -2,6 +2,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { isE164 } from '../agent/sip/phone-number.ts';
 import type { Identity } from '../db/index.ts';
 import { AppError, isUserFacing } from '../protocol/index.ts';
+import { installStrayErrorHandlers } from '../agent/stray-errors.ts';
 
 /**
  * Shared plumbing for the command-line entry points: argument parsing conventions and
@@ -9,8 +10,13 @@ import { AppError, isUserFacing } from '../protocol/index.ts';
  * print their message alone; anything else is a bug and prints its stack.
  */
 
-/** Runs a command's main function; sets the exit code and prints errors plainly. */
+/**
+ * Runs a command's main function; sets the exit code and prints errors plainly. A
+ * rejection nobody handled (a library's) is logged and counted, never the end of the
+ * command (agent/stray-errors.ts).
+ */
 export function runCommand(main: () => Promise<number | void>): void {
+  installStrayErrorHandlers();
   main().then(
     (code) => {
       process.exitCode = code ?? 0;

@@ -8,7 +8,7 @@ import { hybridSearch, openDatabase, resolveUser } from '../db/index.ts';
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
 import { buildProsePdf, wrapText } from '../test/fixtures/ingest/prose-pdf.ts';
 import { buildScannedPageJpeg } from '../test/fixtures/media/image-fixtures.ts';
-import { buildPdf, fixturePath } from '../test/fixtures/media/pdf-fixtures.ts';
+import { buildPdf, buildPdfWithDamagedPages, fixturePath } from '../test/fixtures/media/pdf-fixtures.ts';
 import { runApp, type CommandOutcome } from '../test/support/run-command.ts';
 
 const DIMENSIONS = 16;
@@ -157,6 +157,20 @@ describe('npm run ingest', () => {
     } finally {
       await database.close();
     }
+  });
+
+  it('reads the files after a damaged PDF and prints its report', async () => {
+    const folder = path.join(root, 'damaged');
+    await mkdir(folder, { recursive: true });
+    // Read in name order: the damaged PDF first, then a good file.
+    await writeFile(path.join(folder, 'a-damaged.pdf'), buildPdfWithDamagedPages());
+    await writeFile(path.join(folder, 'b-notes.txt'), 'The spare key is under the blue flower pot.\n');
+    const run = await runIngest(['damaged', '--json']);
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.stdout)).toMatchObject([
+      { file: 'damaged/a-damaged.pdf', status: 'failed', error: { code: 'corrupt' } },
+      { file: 'damaged/b-notes.txt', status: 'created', chunks: 1 },
+    ]);
   });
 
   it('explains its usage and refuses a malformed --user before touching the database', async () => {

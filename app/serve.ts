@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { warmUpPdfReading } from '../ingest/warm-up.ts';
 import { initializeAgentsLogging } from '../agent/logging.ts';
+import { installStrayErrorHandlers } from '../agent/stray-errors.ts';
 import {
   createConfiguredEmbedder,
   describeMissingProviders,
@@ -45,6 +46,8 @@ export async function serve(config: Config): Promise<RunningAssistant> {
     );
   }
   const logger = pino({ level: config.logLevel, name: 'assistant' });
+  // A stray rejection must never drop everyone's conversations: logged, counted, carried on.
+  installStrayErrorHandlers(logger);
   // Before any plugin object exists (describeMissingProviders builds them): the framework logs through it.
   initializeAgentsLogging(config.logLevel === 'silent' ? 'fatal' : config.logLevel);
   const database = await openConfiguredDatabase(config);

@@ -5,6 +5,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { buildBlackImageZlib, buildScannedPageJpeg } from '../test/fixtures/media/image-fixtures.ts';
 import {
   buildPdf,
+  buildPdfWithDamagedPages,
   buildTextPdf,
   ENCRYPTED_SOURCE_PAGES,
   fixturePath,
@@ -98,6 +99,23 @@ describe('inspectPdf', () => {
     expect(text.code).toBe('corrupt');
     expect(text.message).toMatch(/^This PDF could not be read/);
     expect(await refusalCode(inspectPdf(new Uint8Array(0), limits))).toBe('empty');
+  });
+
+  it('refuses a PDF with damaged page objects without leaving a rejection nobody handles', async () => {
+    const stray: unknown[] = [];
+    const onStray = (reason: unknown) => stray.push(reason);
+    process.on('unhandledRejection', onStray);
+    try {
+      const damaged = buildPdfWithDamagedPages();
+      expect(await inspectPdf(damaged, limits)).toEqual({ pageCount: 3 });
+      expect(await refusalCode(extractPdfText(damaged, limits))).toBe('corrupt');
+      expect((await renderPdfPages(damaged, [1], { maxPixels: limits.maxPixels })).length).toBe(1);
+      // Unhandled rejections are reported after the microtask queue drains: give them a turn.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(stray).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onStray);
+    }
   });
 
   it('leaves the caller’s bytes intact', async () => {
