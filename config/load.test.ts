@@ -16,7 +16,7 @@ describe('loadConfig', () => {
       dataDir: '/srv/app/.data',
       uploadsDirectory: '/srv/app/.data/uploads',
     });
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 3000, accessKey: undefined });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 3000, accessKey: undefined, trustProxy: false });
     expect(config.livekit).toBeUndefined();
     expect(config.llm.baseUrl).toBe('https://api.openai.com/v1');
     expect(config.embedding.dimensions).toBe(1536);

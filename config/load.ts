@@ -21,6 +21,8 @@ export interface Config {
     readonly host: string;
     readonly port: number;
     readonly accessKey: string | undefined;
+    /** Behind a reverse proxy: take the client's address, scheme and host from X-Forwarded-*. */
+    readonly trustProxy: boolean;
   };
   readonly logLevel: Environment['LOG_LEVEL'];
   /** LiveKit server; undefined means the embedded direct WebSocket transport. */
@@ -177,7 +179,7 @@ function buildConfig(env: Environment, cwd: string): Config {
       dataDir: path.resolve(cwd, env.DATA_DIR),
       uploadsDirectory: path.resolve(cwd, env.DATA_DIR, 'uploads'),
     },
-    server: { host: env.HOST, port: env.PORT, accessKey: env.APP_ACCESS_KEY },
+    server: { host: env.HOST, port: env.PORT, accessKey: env.APP_ACCESS_KEY, trustProxy: env.TRUST_PROXY },
     logLevel: env.LOG_LEVEL,
     livekit,
     telephony: { transferNumber: env.TRANSFER_PHONE_NUMBER, outboundPassword: env.SIP_OUTBOUND_PASSWORD },

@@ -79,6 +79,10 @@ export const environmentSchema = z.object({
   ELEVENLABS_VOICE_ID: optionalText,
 
   APP_ACCESS_KEY: z.string().trim().min(12, { message: 'expected at least 12 characters' }).optional(),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })
+    .default('false')
+    .transform((value) => value === 'true' || value === '1'),
   REDIS_URL: url(['redis:', 'rediss:']),
 
   CAMERA_EVERY_TURN: z

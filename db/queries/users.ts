@@ -11,10 +11,21 @@ export interface Identity {
 }
 
 /**
+ * Refuses an identity with an empty or blank value: it would be one user shared by
+ * everyone whose id went missing (one stranger's memories in another's conversation).
+ */
+function checked(identity: Identity): Identity {
+  if (identity.value.trim() === '')
+    throw new Error(`A ${identity.kind} identity needs a value; it was empty.`);
+  return identity;
+}
+
+/**
  * The user behind an identity (a browser id, a phone number), created on first sight.
  * Safe under concurrency: two first visits at once resolve to one user.
  */
 export async function resolveUser(pool: pg.Pool, identity: Identity): Promise<string> {
+  checked(identity);
   const existing = await findUserByIdentity(pool, identity);
   if (existing) return existing;
   return transaction(pool, async (client) => {
@@ -36,6 +47,7 @@ export async function resolveUser(pool: pg.Pool, identity: Identity): Promise<st
 }
 
 export async function findUserByIdentity(db: Queryable, identity: Identity): Promise<string | undefined> {
+  checked(identity);
   const { rows } = await db.query<{ user_id: string }>(
     'select user_id from user_identities where kind = $1 and value = $2',
     [identity.kind, identity.value],
@@ -59,6 +71,7 @@ export class IdentityTakenError extends AppError<'identity-taken'> {
  * share memories and documents. Linking an identity the user already has is a no-op.
  */
 export async function linkIdentity(db: Queryable, userId: string, identity: Identity): Promise<void> {
+  checked(identity);
   const { rows } = await db.query<{ user_id: string }>(
     `insert into user_identities (user_id, kind, value) values ($1, $2, $3)
      on conflict (kind, value) do update set kind = excluded.kind

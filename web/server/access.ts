@@ -51,14 +51,8 @@ export function sameSecret(given: string, expected: string): boolean {
   return timingSafeEqual(digest(given), digest(expected));
 }
 
-/**
- * Whether a request may use the API: always without an access key; with one, when it
- * carries the signed access cookie or `Authorization: Bearer <key>`.
- */
-export function hasAccess(request: FastifyRequest, accessKey: string | undefined): boolean {
-  if (!accessKey) return true;
-  const header = request.headers.authorization;
-  if (header?.startsWith('Bearer ') && sameSecret(header.slice('Bearer '.length), accessKey)) return true;
+/** Whether the request carries the signed cookie that `POST /api/access` gives (unforgeable without the secret). */
+export function hasAccessCookie(request: FastifyRequest): boolean {
   const cookie = request.cookies[ACCESS_COOKIE];
   if (!cookie) return false;
   const unsigned = request.unsignCookie(cookie);
@@ -73,29 +67,33 @@ export function grantAccess(request: FastifyRequest, reply: FastifyReply): void 
   });
 }
 
+/**
+ * A browser's identity: never empty, only URL-safe characters (what {@link issueBrowserId}
+ * makes). Only {@link parseBrowserId} and {@link issueBrowserId} produce one.
+ */
+export type BrowserId = string & { readonly brand: 'BrowserId' };
+
+/** A browser id, or undefined for anything that is not one (empty, too short, odd characters). */
+export function parseBrowserId(value: string | undefined): BrowserId | undefined {
+  return value !== undefined && /^[A-Za-z0-9_-]{16,64}$/.test(value) ? (value as BrowserId) : undefined;
+}
+
 /** The browser's identity from its signed cookie, or undefined when absent or forged. */
-export function browserIdOf(request: FastifyRequest): string | undefined {
+export function browserIdOf(request: FastifyRequest): BrowserId | undefined {
   const cookie = request.cookies[IDENTITY_COOKIE];
   if (!cookie) return undefined;
   const unsigned = request.unsignCookie(cookie);
-  return unsigned.valid && unsigned.value && /^[A-Za-z0-9_-]{16,64}$/.test(unsigned.value)
-    ? unsigned.value
-    : undefined;
+  return unsigned.valid && unsigned.value !== null ? parseBrowserId(unsigned.value) : undefined;
 }
 
 /** Gives the browser a new random identity (first visit, or after "forget me"). */
-export function issueBrowserId(request: FastifyRequest, reply: FastifyReply): string {
-  const browserId = randomBytes(18).toString('base64url');
+export function issueBrowserId(request: FastifyRequest, reply: FastifyReply): BrowserId {
+  const browserId = randomBytes(18).toString('base64url') as BrowserId;
   reply.setCookie(IDENTITY_COOKIE, browserId, {
     ...cookieOptions(request),
     maxAge: IDENTITY_MAX_AGE_SECONDS,
   });
   return browserId;
-}
-
-/** The existing identity, or a new one set on the reply. */
-export function ensureBrowserId(request: FastifyRequest, reply: FastifyReply): string {
-  return browserIdOf(request) ?? issueBrowserId(request, reply);
 }
 
 function cookieOptions(request: FastifyRequest) {
@@ -110,14 +108,21 @@ function cookieOptions(request: FastifyRequest) {
 }
 
 /**
- * Whether a WebSocket upgrade comes from this site's own page. Browsers always send
- * Origin on WebSocket handshakes; other clients (tests, tools) may omit it.
+ * Whether a WebSocket upgrade comes from this site's own page: its Origin must be this
+ * server's origin, scheme, host and port alike (a page on another port or over plain
+ * http is another site's page, and may carry this site's cookies). Browsers always send
+ * Origin on WebSocket handshakes; other clients (tests, tools) may omit it, and carry no
+ * victim's cookies. Behind a reverse proxy the scheme and host come from
+ * X-Forwarded-Proto and X-Forwarded-Host only when TRUST_PROXY is set.
  */
 export function isSameOrigin(request: FastifyRequest): boolean {
   const origin = request.headers.origin;
-  if (!origin) return true;
+  if (origin === undefined) return true;
   try {
-    return new URL(origin).host === request.headers.host;
+    // Both sides normalised by URL (lower case, default ports dropped); a path or "null" never matches.
+    return (
+      origin === new URL(origin).origin && origin === new URL(`${request.protocol}://${request.host}`).origin
+    );
   } catch {
     return false;
   }

@@ -12,7 +12,8 @@ import {
   type SessionResponse,
   type PhoneLinkResponse,
 } from '../../protocol/index.ts';
-import { grantAccess, issueBrowserId, sameSecret } from './access.ts';
+import { grantAccess, issueBrowserId } from './access.ts';
+import { checkKey, identityOf, refuseGuessing, type AccessGuardOptions } from './api-guards.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
 import { createRoomToken } from './livekit-token.ts';
 import { refuse } from './replies.ts';
@@ -31,12 +32,15 @@ export interface ApiRouteOptions {
 const accessSchema = z.object({ key: z.string().min(1).max(1000) });
 const eraseSchema = z.object({ confirm: z.literal(true) });
 
-/** The session, access, erase and health endpoints. */
+/**
+ * `POST /session`, `/erase` and `/phone-link`, registered inside the guarded `/api`
+ * plugin (access key and identity already checked: see api-guards.ts).
+ */
 export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions): void {
   const { config, database, registry, problems } = options;
 
   app.post(
-    '/api/session',
+    '/session',
     { config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
     async (request, reply) => {
       // Tokens must never be cached by a browser or a proxy.
@@ -49,7 +53,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
           apiKey: config.livekit.apiKey,
           apiSecret: config.livekit.apiSecret,
           agentName: config.agentName,
-          browserId: request.browserId,
+          browserId: identityOf(request),
         });
         body = {
           mode: 'livekit',
@@ -74,28 +78,13 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
   );
 
   app.post(
-    '/api/access',
-    { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
-    async (request, reply) => {
-      const parsed = accessSchema.safeParse(request.body);
-      if (!parsed.success) return refuse(reply, 400, 'bad_request', 'Send the access key as {"key": "..."}.');
-      const accessKey = config.server.accessKey;
-      if (accessKey && !sameSecret(parsed.data.key, accessKey)) {
-        return refuse(reply, 401, 'wrong_access_key', 'That access key is not right.');
-      }
-      grantAccess(request, reply);
-      return reply.code(204).send();
-    },
-  );
-
-  app.post(
-    '/api/erase',
+    '/erase',
     { config: { rateLimit: { max: 5, timeWindow: '1 minute' } } },
     async (request, reply) => {
       if (!eraseSchema.safeParse(request.body).success) {
         return refuse(reply, 400, 'confirmation_required', 'Erasing needs {"confirm": true}.');
       }
-      const userId = await findUserByIdentity(database.pool, { kind: 'web', value: request.browserId });
+      const userId = await findUserByIdentity(database.pool, { kind: 'web', value: identityOf(request) });
       if (userId) {
         // End live conversations first, so nothing is written after the erasure.
         await Promise.all(
@@ -118,16 +107,49 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
   );
 
   app.post(
-    '/api/phone-link',
+    '/phone-link',
     { config: { rateLimit: { max: 5, timeWindow: '1 minute' } } },
     async (request, reply) => {
-      const userId = await resolveUser(database.pool, { kind: 'web', value: request.browserId });
+      const userId = await resolveUser(database.pool, { kind: 'web', value: identityOf(request) });
       const { code, expiresAt } = await createLinkCode(database.pool, userId);
       const body: PhoneLinkResponse = { code, expiresAt: expiresAt.toISOString() };
       return reply.send(body);
     },
   );
+}
 
+/**
+ * `POST /access {"key": "..."}` inside the `/api` plugin but outside its key guard: the
+ * page sends the key here once and gets the signed access cookie. Wrong keys count
+ * against the sender's address like wrong `Authorization` headers do.
+ */
+export function registerAccessRoute(
+  app: FastifyInstance,
+  options: { config: Config; guard: AccessGuardOptions },
+): void {
+  const { guard } = options;
+  app.post(
+    '/access',
+    { config: { rateLimit: { max: 10, timeWindow: '1 minute' } } },
+    async (request, reply) => {
+      const parsed = accessSchema.safeParse(request.body);
+      if (!parsed.success) return refuse(reply, 400, 'bad_request', 'Send the access key as {"key": "..."}.');
+      const check = checkKey(guard, request.ip, parsed.data.key);
+      if (check.outcome === 'wait') return refuseGuessing(reply, check.waitMs);
+      if (check.outcome === 'wrong')
+        return refuse(reply, 401, 'wrong_access_key', 'That access key is not right.');
+      grantAccess(request, reply);
+      return reply.code(204).send();
+    },
+  );
+}
+
+/** `GET /healthz`: open to everyone, says nothing about anyone. */
+export function registerHealthRoute(
+  app: FastifyInstance,
+  options: Pick<ApiRouteOptions, 'config' | 'database' | 'registry' | 'problems'>,
+): void {
+  const { config, database, registry, problems } = options;
   app.get('/healthz', async (_request, reply) => {
     try {
       await database.pool.query('select 1');

@@ -7,22 +7,15 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/load.ts';
-import { resolveUser, type Database } from '../../db/index.ts';
-import { SOCKET_PATH } from '../../protocol/index.ts';
-import { browserIdOf, ensureBrowserId, hasAccess, isSameOrigin } from './access.ts';
-import { registerApiRoutes } from './api-routes.ts';
+import type { Database } from '../../db/index.ts';
+import { accessKeyGuard, identityGuard, type AccessGuardOptions } from './api-guards.ts';
+import { registerAccessRoute, registerApiRoutes, registerHealthRoute } from './api-routes.ts';
 import type { StartConversation } from './conversation.ts';
 import { ConversationRegistry } from './conversation-registry.ts';
-import { serveDirectSocket } from './direct-socket.ts';
+import { KeyGuessLimiter, type KeyGuessLimits } from './key-guess-limiter.ts';
 import { refuse } from './replies.ts';
+import { registerSocketRoute } from './socket-route.ts';
 import { registerUploadRoute } from './upload-route.ts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    /** The browser's identity from its signed cookie (set on every /api request). */
-    browserId: string;
-  }
-}
 
 /** Largest WebSocket message accepted, in bytes: a camera frame in base64 with room to spare. */
 const MAX_SOCKET_MESSAGE_BYTES = 1024 * 1024;
@@ -39,10 +32,10 @@ export interface WebServerOptions {
   /** The built client (web/client/dist); without it `/` explains how to build it. */
   clientDirectory?: string;
   logger?: Logger;
-  /** Behind a reverse proxy: trust X-Forwarded-* (client IPs for rate limits, https for cookies). */
-  trustProxy?: boolean;
   /** How long a new socket may wait before its hello, in ms (default HELLO_TIMEOUT_MS). */
   helloTimeoutMs?: number;
+  /** Wrong access keys allowed per address and window (default 5 a minute; tests shorten the window). */
+  keyGuessLimits?: KeyGuessLimits;
 }
 
 export interface WebServer {
@@ -56,7 +49,9 @@ export interface WebServer {
  * The web server: the built page, `POST /api/session` (direct mode, or a LiveKit token),
  * `POST /api/uploads`, `POST /api/erase`, `POST /api/access`, `GET /healthz` and the
  * direct-mode WebSocket. With `APP_ACCESS_KEY` set, every /api route and the socket
- * refuse requests without it; the page and /healthz stay reachable.
+ * refuse requests without it; the page and /healthz stay reachable. The guards belong to
+ * the routes (an encapsulated plugin on the `/api` prefix, see api-guards.ts), so no
+ * spelling of a path reaches a handler without them.
  */
 export async function createWebServer(options: WebServerOptions): Promise<WebServer> {
   const { config, database, logger } = options;
@@ -65,7 +60,8 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     // Requests are not logged one by one; failures are (see the error handler).
     logController: new LogController({ disableRequestLogging: true }),
-    trustProxy: options.trustProxy ?? false,
+    // Behind a reverse proxy: X-Forwarded-* gives client addresses (limits), https (cookies, Origin).
+    trustProxy: config.server.trustProxy,
     bodyLimit: 64 * 1024,
   });
 
@@ -80,35 +76,11 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
   });
   await app.register(fastifyMultipart);
   await app.register(fastifyWebsocket, { options: { maxPayload: MAX_SOCKET_MESSAGE_BYTES } });
-  app.decorateRequest('browserId', '');
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('referrer-policy', 'same-origin');
     reply.header('x-frame-options', 'DENY');
-  });
-
-  app.addHook('onRequest', async (request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
-    if (!path.startsWith('/api/') || path === '/api/access') return;
-    if (!hasAccess(request, config.server.accessKey)) {
-      return refuse(
-        reply,
-        401,
-        'access_key_required',
-        'This assistant needs its access key. Enter it to continue.',
-      );
-    }
-    if (path === SOCKET_PATH) {
-      // An upgrade cannot set cookies: the page gets its identity from /api/session first.
-      const browserId = browserIdOf(request);
-      if (!browserId) return refuse(reply, 401, 'no_identity', 'Reload the page, then connect again.');
-      if (!isSameOrigin(request))
-        return refuse(reply, 403, 'wrong_origin', 'Connect from the assistant page itself.');
-      request.browserId = browserId;
-      return;
-    }
-    request.browserId = ensureBrowserId(request, reply);
   });
 
   app.setErrorHandler((error: { statusCode?: number; error?: string; message?: string }, request, reply) => {
@@ -125,35 +97,34 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     );
   });
 
-  registerApiRoutes(app, { config, database, registry, problems: options.problems });
-  registerUploadRoute(app, {
-    config,
-    database,
-    registry,
-    ...(logger ? { logger } : {}),
-  });
-
-  app.get(
-    SOCKET_PATH,
-    { websocket: true, config: { rateLimit: { max: 30, timeWindow: '1 minute' } } },
-    (socket, request) => {
-      if (options.problems.length > 0 || config.livekit) {
-        socket.close(
-          1011,
-          options.problems.length > 0 ? 'the assistant is not set up' : 'this server uses LiveKit',
-        );
-        return;
-      }
-      serveDirectSocket({
-        socket,
-        resolveUserId: () => resolveUser(database.pool, { kind: 'web', value: request.browserId }),
-        startConversation: options.startConversation,
-        registry,
-        ...(logger ? { logger } : {}),
-        ...(options.helloTimeoutMs ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+  const guard: AccessGuardOptions = {
+    accessKey: config.server.accessKey,
+    limiter: new KeyGuessLimiter(options.keyGuessLimits),
+    logger,
+  };
+  await app.register(
+    async (api) => {
+      // The one /api route open without the key: where the page sends it (guesses limited there).
+      registerAccessRoute(api, { config, guard });
+      await api.register(async (guarded) => {
+        guarded.addHook('onRequest', accessKeyGuard(guard));
+        guarded.addHook('onRequest', identityGuard());
+        registerApiRoutes(guarded, { config, database, registry, problems: options.problems });
+        registerUploadRoute(guarded, { config, database, registry, ...(logger ? { logger } : {}) });
+        registerSocketRoute(guarded, {
+          config,
+          database,
+          registry,
+          problems: options.problems,
+          startConversation: options.startConversation,
+          ...(logger ? { logger } : {}),
+          ...(options.helloTimeoutMs ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+        });
       });
     },
+    { prefix: '/api' },
   );
+  registerHealthRoute(app, { database, registry, config, problems: options.problems });
 
   if (options.clientDirectory && existsSync(options.clientDirectory)) {
     await app.register(fastifyStatic, {

@@ -14,6 +14,7 @@ import {
 } from '../../agent/conversation-uploads.ts';
 import type { ConversationChannel, LiveConversation, StartConversation } from './conversation.ts';
 import { createWebServer, type WebServer } from './create-server.ts';
+import type { KeyGuessLimits } from './key-guess-limiter.ts';
 
 /** A web server on a random port over a fresh embedded database, for tests. */
 export interface TestServer {
@@ -32,6 +33,7 @@ export interface TestServerOptions {
   /** A database to share between servers of one test file (it is not cleaned up by `close`). */
   database?: TestDatabase;
   helloTimeoutMs?: number;
+  keyGuessLimits?: KeyGuessLimits;
 }
 
 export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
@@ -52,6 +54,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     startConversation:
       options.startConversation ?? (() => Promise.reject(new Error('this test starts no conversations'))),
     ...(options.helloTimeoutMs ? { helloTimeoutMs: options.helloTimeoutMs } : {}),
+    ...(options.keyGuessLimits ? { keyGuessLimits: options.keyGuessLimits } : {}),
     // TEST_WEB_LOG_LEVEL=debug shows the server's logs while debugging a test.
     ...(process.env.TEST_WEB_LOG_LEVEL ? { logger: pino({ level: process.env.TEST_WEB_LOG_LEVEL }) } : {}),
   });

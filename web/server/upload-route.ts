@@ -3,9 +3,10 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../../config/load.ts';
-import { resolveUser, type Database } from '../../db/index.ts';
+import { findUserByIdentity, type Database } from '../../db/index.ts';
 import { describeBytes, MediaError, type MediaErrorCode } from '../../media/index.ts';
 import type { UploadResponse } from '../../protocol/index.ts';
+import { identityOf } from './api-guards.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
 import { refuse } from './replies.ts';
 
@@ -33,7 +34,7 @@ export interface UploadRouteOptions {
 const querySchema = z.object({ session: z.uuid() });
 
 /**
- * `POST /api/uploads?session=<id>` (direct mode), one multipart file. Refused with 413
+ * `POST /uploads?session=<id>` inside the guarded `/api` plugin (direct mode), one multipart file. Refused with 413
  * as soon as the declared length or the bytes streamed in pass UPLOAD_MAX_BYTES, never
  * after buffering it all. The type is decided from the bytes. Images join the live
  * conversation at once; documents are read in the background, with progress over the
@@ -50,7 +51,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
   };
 
   app.post(
-    '/api/uploads',
+    '/uploads',
     {
       config: { rateLimit: { max: 30, timeWindow: '1 minute' } },
       onRequest: async (request, reply) => {
@@ -63,8 +64,9 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
       const query = querySchema.safeParse(request.query);
       if (!query.success)
         return refuse(reply, 400, 'bad_request', 'The upload must name its session (?session=).');
-      const userId = await resolveUser(database.pool, { kind: 'web', value: request.browserId });
-      const entry = registry.find(query.data.session, userId);
+      // Looked up, not created: a browser that never talked owns no conversation.
+      const userId = await findUserByIdentity(database.pool, { kind: 'web', value: identityOf(request) });
+      const entry = userId ? registry.find(query.data.session, userId) : undefined;
       if (!entry) {
         return refuse(
           reply,
