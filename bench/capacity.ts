@@ -79,14 +79,13 @@ async function converse(session: RigSession, turns: number): Promise<TurnResult[
       const inTurn = session.records.filter(
         (record) => record.at >= spoken.onsetAt && record.at <= firstFrame.at,
       );
-      const eot = inTurn.findLast((record) => record.kind === 'eot-prediction');
+      const decision = inTurn.findLast((record) => record.kind === 'turn-decision');
       const eou = inTurn.find((record) => record.kind === 'eou');
       const voiceToVoice = firstFrame.at - spoken.lastVoicedAt;
       const accounted = accountedFor({
         vadSpeechEnd: eou?.kind === 'eou' ? eou.at - eou.endOfUtteranceDelayMs - spoken.lastVoicedAt : 0,
-        eotUnlikely: eot?.kind === 'eot-prediction' && eot.probability < eot.threshold,
+        waitMs: decision?.kind === 'turn-decision' ? decision.waitMs : 0,
         retrieval: true,
-        ...(whatIf.maxDelayMs !== undefined ? { maxDelay: whatIf.maxDelayMs } : {}),
       });
       results.push({ voiceToVoice, overhead: voiceToVoice - accounted });
       await waitFor(() => Date.now() - (session.frames.at(-1)?.at ?? 0) > 400, 30_000, 'the reply to end');

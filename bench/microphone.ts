@@ -12,13 +12,22 @@ export interface Spoken {
   onsetAt: number;
   /** The last voiced frame was pushed: where voice-to-voice latency starts. */
   lastVoicedAt: number;
+  /** When each marked segment's first frame was pushed (see {@link Microphone.say}). */
+  segmentsAt: number[];
+}
+
+/** A point in a clip (in samples) where something happens, e.g. the STT fake learns the next words. */
+export interface ClipMark {
+  sample: number;
+  run: () => void;
 }
 
 interface Clip {
   samples: Int16Array;
   sampleRate: number;
   offset: number;
-  spoken: Partial<Spoken>;
+  marks: ClipMark[];
+  spoken: Partial<Spoken> & { segmentsAt: number[] };
   done: (spoken: Spoken) => void;
 }
 
@@ -50,10 +59,19 @@ export class Microphone {
     this.timer = undefined;
   }
 
-  /** Queues a clip; resolves once its last frame was pushed. */
-  say(audio: { samples: Int16Array; sampleRate: number }): Promise<Spoken> {
+  /**
+   * Queues a clip; resolves once its last frame was pushed. Each mark runs just before
+   * the frame holding its sample is pushed.
+   */
+  say(audio: { samples: Int16Array; sampleRate: number }, marks: ClipMark[] = []): Promise<Spoken> {
     return new Promise((resolve) => {
-      this.queue.push({ ...audio, offset: 0, spoken: {}, done: resolve });
+      this.queue.push({
+        ...audio,
+        offset: 0,
+        marks: [...marks].sort((a, b) => a.sample - b.sample),
+        spoken: { segmentsAt: [] },
+        done: resolve,
+      });
     });
   }
 
@@ -75,6 +93,10 @@ export class Microphone {
       return;
     }
     const samples = (clip.sampleRate * FRAME_MS) / 1000;
+    while (clip.marks.length > 0 && (clip.marks[0] as ClipMark).sample < clip.offset + samples) {
+      (clip.marks.shift() as ClipMark).run();
+      clip.spoken.segmentsAt.push(Date.now());
+    }
     const chunk = new Int16Array(samples);
     chunk.set(clip.samples.subarray(clip.offset, clip.offset + samples));
     clip.offset += samples;
@@ -87,7 +109,11 @@ export class Microphone {
     if (clip.offset >= clip.samples.length) {
       this.queue.shift();
       const now = Date.now();
-      clip.done({ onsetAt: clip.spoken.onsetAt ?? now, lastVoicedAt: clip.spoken.lastVoicedAt ?? now });
+      clip.done({
+        onsetAt: clip.spoken.onsetAt ?? now,
+        lastVoicedAt: clip.spoken.lastVoicedAt ?? now,
+        segmentsAt: clip.spoken.segmentsAt,
+      });
     }
   }
 }

@@ -38,7 +38,16 @@ export type SessionRecord =
   | { kind: 'llm'; at: number; speechId: string; ttftMs: number }
   | { kind: 'tts'; at: number; speechId: string; ttfbMs: number }
   | { kind: 'eot-prediction'; at: number; probability: number; threshold: number; inferenceMs: number }
-  | { kind: 'false-interruption'; at: number };
+  | { kind: 'false-interruption'; at: number }
+  | {
+      kind: 'turn-decision';
+      at: number;
+      waitMs: number;
+      verdict: string;
+      shape: string;
+      audio: string;
+      probability: number | undefined;
+    };
 
 /** A running session with its microphone and everything it produced. */
 export interface RigSession {
@@ -60,8 +69,9 @@ export interface RigOptions {
 }
 
 export class VoiceRig {
-  /** What the STT fake hears next (in-process fakes only). */
+  /** What the STT fake hears in every utterance (in-process fakes only), unless {@link hear} was called. */
   transcript = QUESTIONS[0]!.transcript;
+  private heard: { text: string; consumed: boolean } | undefined;
 
   private constructor(
     readonly fakes: Fakes | undefined,
@@ -75,7 +85,7 @@ export class VoiceRig {
   static async start(options: RigOptions): Promise<VoiceRig> {
     initializeAgentsLogging(process.env.BENCH_AGENT_LOG_LEVEL ?? 'fatal');
     const holder: { rig?: VoiceRig } = {};
-    const transcript = () => holder.rig?.transcript ?? QUESTIONS[0]!.transcript;
+    const transcript = () => holder.rig?.nextTranscript() ?? QUESTIONS[0]!.transcript;
     const [fakes, test, models] = await Promise.all([
       options.fakes === 'in-process' ? startFakes(fakesOptions(transcript)) : startFakesProcess(),
       createTestDatabase('embedded', EMBEDDING_DIMENSIONS),
@@ -101,6 +111,23 @@ export class VoiceRig {
     holder.rig = rig;
     await seedCorpus(test.database, options.corpusChunks);
     return rig;
+  }
+
+  /**
+   * The words of the segment being spoken now: the STT fake gives them to the next
+   * utterance it hears, and nothing to further utterances (a pause inside the segment
+   * longer than the fake's end-of-speech silence) until the next segment, as Deepgram
+   * would transcribe each word once.
+   */
+  hear(text: string): void {
+    this.heard = { text, consumed: false };
+  }
+
+  private nextTranscript(): string {
+    if (!this.heard) return this.transcript;
+    if (this.heard.consumed) return '';
+    this.heard.consumed = true;
+    return this.heard.text;
   }
 
   get database(): Database {
@@ -133,6 +160,17 @@ export class VoiceRig {
       { audioInput: input, audioOutput: output },
     );
     recordSession(session.session, records);
+    session.turnTaking.onDecision((signals) =>
+      records.push({
+        kind: 'turn-decision',
+        at: signals.at,
+        waitMs: signals.waitMs,
+        verdict: signals.verdict,
+        shape: signals.shape,
+        audio: signals.audio,
+        probability: signals.audioProbability,
+      }),
+    );
     applyWhatIf(session.session, whatIf);
     const microphone = new Microphone(input);
     microphone.start();

@@ -15,7 +15,10 @@ export const FAKE_LATENCY = {
 
 export const EMBEDDING_DIMENSIONS = 1536;
 
-/** A spoken question: the WAV fixture, what the STT fake hears, what the LLM fake answers. */
+/**
+ * A spoken question: the WAV fixture, what the STT fake hears (as Deepgram renders it,
+ * with its punctuation), what the LLM fake answers.
+ */
 export interface Question {
   fixture: string;
   transcript: string;
@@ -25,17 +28,17 @@ export interface Question {
 export const QUESTIONS: readonly Question[] = [
   {
     fixture: 'question-blue-valve',
-    transcript: 'what is the part number of the blue valve',
+    transcript: 'What is the part number of the blue valve?',
     answer: 'The blue valve is part ZX-4471 [S1].',
   },
   {
     fixture: 'ask-locker',
-    transcript: 'what is my locker code',
+    transcript: 'What is my locker code?',
     answer: 'I do not know your locker code yet.',
   },
   {
     fixture: 'remember-locker',
-    transcript: 'please remember that my locker code is four three one two',
+    transcript: 'Please remember that my locker code is four three one two.',
     answer: 'Sure, your locker code is four three one two.',
   },
 ];
@@ -50,10 +53,13 @@ export const LONG_ANSWER = Array.from(
 
 export const LONG_REQUEST = 'tell me something long';
 
+/** Lowercase words without punctuation, to match what was said whatever the STT's formatting. */
+const wordsOnly = (text: string) => text.toLowerCase().replace(/[^\p{L}\p{N}' ]/gu, '');
+
 /** Answers each scripted question with its answer, long requests at length, anything else briefly. */
 export const benchResponder: ChatResponder = (request) => {
-  const text = request.lastUserText.toLowerCase();
-  const question = QUESTIONS.find((candidate) => text.includes(candidate.transcript));
+  const text = wordsOnly(request.lastUserText);
+  const question = QUESTIONS.find((candidate) => text.includes(wordsOnly(candidate.transcript)));
   if (question) return { text: question.answer };
   if (text.includes(LONG_REQUEST)) return { text: LONG_ANSWER };
   return { text: 'Okay.' };

@@ -9,9 +9,9 @@ import { FAKE_LATENCY } from './voice-script.ts';
  * With preemptive generation two branches run after the last voiced frame (t0):
  * - endpointing: Silero places the end of speech (its model keeps "speech" for a few
  *   windows after the last loud frame), needs `minSilenceDuration` of silence after it
- *   (550 ms, counted in 32 ms windows: 576 ms), the end-of-turn model predicts, and the
- *   turn is committed `minDelay` (300 ms) after the end of speech, or `maxDelay` (3 s)
- *   when the model predicts that the user goes on, whichever ends later;
+ *   (550 ms, counted in 32 ms windows: 576 ms), and the turn-taking decision
+ *   (agent/turn-taking) commits the turn its chosen wait after the end of speech (0 to
+ *   1100 ms, or `maxDelay`), or when the VAD's silence is over, whichever ends later;
  * - pipeline: the audio reaches the STT, its final comes back, the Assistant retrieves
  *   (embedding, hybrid search) and calls the LLM, whose first token arrives.
  * TTS starts when both are done (preemptive TTS is off), and its first audio is played.
@@ -40,10 +40,12 @@ export interface TurnTimeline {
   preemptiveUsed: boolean;
   /** Generations started for this turn (more than one: a preemptive one was thrown away). */
   generations: number;
+  /** The audio end-of-turn model's raw probability and its threshold. */
   eotProbability: number | undefined;
   eotThreshold: number | undefined;
-  /** The end-of-turn model thought the user would go on (the long `maxDelay` applied). */
-  eotUnlikely: boolean;
+  /** The turn-taking decision that committed the turn: its wait after the end of speech, verdict and signals. */
+  decision:
+    { waitMs: number; verdict: string; shape: string; audio: string; probability?: number } | undefined;
   /** Which branch finished last. */
   critical: 'endpointing' | 'pipeline' | undefined;
   /** What the fakes and the configured endpointing account for, and the rest. */
@@ -59,8 +61,6 @@ export interface TurnMarks {
   openaiRequests: number;
   /** Whether this turn's Assistant retrieves (false in the no-retrieval comparison). */
   retrieval: boolean;
-  /** The endpointing maxDelay in force (a what-if may change it). */
-  maxDelay: number;
 }
 
 export function marksBefore(fakes: Fakes): Pick<TurnMarks, 'openaiRequests'> {
@@ -68,10 +68,10 @@ export function marksBefore(fakes: Fakes): Pick<TurnMarks, 'openaiRequests'> {
 }
 
 /**
- * Endpointing as configured: voice-session.ts sets { minDelay: 300, maxDelay: 3000 };
- * Silero's default minSilenceDuration is 550 ms, reached after 18 windows of 32 ms.
+ * Endpointing as configured: voice-session.ts sets minDelay 300 ms (the decision's waits
+ * replace it); Silero's default minSilenceDuration is 550 ms, reached after 18 windows of 32 ms.
  */
-export const ENDPOINTING = { vadSilence: Math.ceil(550 / 32) * 32, minDelay: 300, maxDelay: 3000 } as const;
+export const ENDPOINTING = { vadSilence: Math.ceil(550 / 32) * 32, minDelay: 300 } as const;
 
 export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks): TurnTimeline | undefined {
   const t0 = marks.lastVoicedAt;
@@ -97,6 +97,8 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
     (record) => record.kind === 'llm' && eou?.kind === 'eou' && record.speechId === eou.speechId,
   );
   const eot = inTurn.filter((record) => record.kind === 'eot-prediction').at(-1);
+  const decided = inTurn.filter((record) => record.kind === 'turn-decision').at(-1);
+  const decision = decided?.kind === 'turn-decision' ? decided : undefined;
 
   const onsetPerformance = marks.onsetAt - (Date.now() - performance.now());
   const utterance = fakes.deepgram.connections
@@ -125,15 +127,12 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
   const firstToken =
     chatRequested !== undefined && llm?.kind === 'llm' ? chatRequested + llm.ttftMs : undefined;
   const turnCommitted = since(eou?.at);
-  const eotProbability = eot?.kind === 'eot-prediction' ? eot.probability : undefined;
-  const eotUnlikely = eot?.kind === 'eot-prediction' ? eot.probability < eot.threshold : false;
 
   const vadSpeechEnd = eou?.kind === 'eou' ? since(eou.at - eou.endOfUtteranceDelayMs) : undefined;
   const accounted = accountedFor({
     vadSpeechEnd: vadSpeechEnd ?? 0,
-    eotUnlikely,
+    waitMs: decision?.waitMs ?? ENDPOINTING.minDelay,
     retrieval: marks.retrieval,
-    maxDelay: marks.maxDelay,
   });
   const voiceToVoice = firstFrame.at - t0;
   return {
@@ -151,9 +150,15 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
     ttsFirstAudio: since(toWall(context?.entry.firstAudioAt)),
     preemptiveUsed: reply !== undefined && eou !== undefined && reply.at < eou.at,
     generations: created.length,
-    eotProbability,
+    eotProbability: decision?.probability,
     eotThreshold: eot?.kind === 'eot-prediction' ? eot.threshold : undefined,
-    eotUnlikely,
+    decision: decision && {
+      waitMs: decision.waitMs,
+      verdict: decision.verdict,
+      shape: decision.shape,
+      audio: decision.audio,
+      ...(decision.probability !== undefined ? { probability: decision.probability } : {}),
+    },
     critical:
       turnCommitted === undefined || firstToken === undefined
         ? undefined
@@ -166,17 +171,11 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
 }
 
 /**
- * What the fakes and the configured endpointing account for in one turn (ms after t0):
- * max(VAD speech end + max(VAD silence, endpointing delay), STT + embeddings + LLM) + TTS.
+ * What the fakes and the committed endpointing account for in one turn (ms after t0):
+ * max(VAD speech end + max(VAD silence, the decision's wait), STT + embeddings + LLM) + TTS.
  */
-export function accountedFor(turn: {
-  vadSpeechEnd: number;
-  eotUnlikely: boolean;
-  retrieval: boolean;
-  maxDelay?: number;
-}): number {
-  const delay = turn.eotUnlikely ? (turn.maxDelay ?? ENDPOINTING.maxDelay) : ENDPOINTING.minDelay;
-  const endpointing = turn.vadSpeechEnd + Math.max(ENDPOINTING.vadSilence, delay);
+export function accountedFor(turn: { vadSpeechEnd: number; waitMs: number; retrieval: boolean }): number {
+  const endpointing = turn.vadSpeechEnd + Math.max(ENDPOINTING.vadSilence, turn.waitMs);
   const pipeline =
     FAKE_LATENCY.sttFinal + (turn.retrieval ? FAKE_LATENCY.embeddings : 0) + FAKE_LATENCY.llmFirstToken;
   return Math.max(endpointing, pipeline) + FAKE_LATENCY.ttsFirstAudio;

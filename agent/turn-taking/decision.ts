@@ -14,21 +14,24 @@ import { textShape, type TextShape } from './text-shape.ts';
  * | --- | --- | --- | --- |
  * | question      | 0        | 0      | 700      |
  * | complete      | 0        | 0      | 1100     |
- * | open          | 0        | 1100   | max      |
- * | number        | 1100     | max    | max      |
- * | trailing      | 1100     | max    | max      |
- * | none          | 700      | 1100   | max      |
+ * | open          | 1500     | 1500   | max      |
+ * | number        | 1500     | max    | max      |
+ * | trailing      | 1500     | max    | max      |
+ * | none          | 700      | 1500   | max      |
  *
  * A wait is measured from the end of speech; Silero reports the end of speech only after
  * 550 ms of silence, so anything up to that commits as soon as the VAD does. `max` is the
  * session's `maxDelay`. Why these values: people pause 300 to 1200 ms inside sentences
- * (and longer while reading numbers or looking for a word), so a wait that should not cut
- * them off is at least 1100 ms after the VAD's 550, and the long wait 2500 ms; a
- * question or a punctuated sentence is answered at once unless the audio model is sure
- * the voice is going on (rising, unfinished prosody). The audio model (`v1-mini`)
- * gives low probabilities to much complete speech (espeak and real recordings, median
- * about 0.25 against its threshold 0.36), so it decides only in the ambiguous rows, and
- * only "going on" below {@link TURN_TAKING}.audioGoingOnBelow counts against the words.
+ * (longer while reading numbers or looking for a word), and the VAD needs about 100 ms
+ * to hear them again, so a wait that must not cut them off is 1500 ms, and the long wait
+ * 2500 ms. A question or a sentence the STT closed with punctuation (Deepgram punctuates
+ * what its language model takes for a finished sentence) is answered at once unless
+ * the audio model is sure the voice is going on. Words without closing punctuation
+ * ("There are currently") wait even when the audio sounds finished: on recorded speech
+ * `v1-mini` gives such fragments 0.37 to 0.65, above its threshold (measured on the
+ * pause corpus), while it gives much complete speech less (espeak: about 0.25 against
+ * 0.36). So the audio decides the ambiguous cells, and only "going on" below
+ * {@link TURN_TAKING}.audioGoingOnBelow counts against words that say finished.
  */
 
 /** Every threshold of the decision; documented above and in the README. */
@@ -41,10 +44,10 @@ export const TURN_TAKING = {
   waitMs: {
     question: { finished: 0, unsure: 0, 'going-on': 700 },
     complete: { finished: 0, unsure: 0, 'going-on': 1100 },
-    open: { finished: 0, unsure: 1100, 'going-on': 'max' },
-    number: { finished: 1100, unsure: 'max', 'going-on': 'max' },
-    trailing: { finished: 1100, unsure: 'max', 'going-on': 'max' },
-    none: { finished: 700, unsure: 1100, 'going-on': 'max' },
+    open: { finished: 1500, unsure: 1500, 'going-on': 'max' },
+    number: { finished: 1500, unsure: 'max', 'going-on': 'max' },
+    trailing: { finished: 1500, unsure: 'max', 'going-on': 'max' },
+    none: { finished: 700, unsure: 1500, 'going-on': 'max' },
   } satisfies Record<TextShape, Record<AudioVerdict, number | 'max'>>,
 } as const;
 

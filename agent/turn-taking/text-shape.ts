@@ -8,7 +8,8 @@
  * - `trailing`: ends on a word that needs a continuation ("and", "the", "to", "um") or on
  *   ",", ":", "...";
  * - `number`: a number is being read out and looks unfinished (one to three digits so
- *   far, as people read phone numbers, codes and card numbers in groups of three or four);
+ *   far and no closing punctuation, as people read phone numbers, codes and card numbers
+ *   in groups of three or four);
  * - `open`: words without any of those cues (a pause after a content word);
  * - `none`: no words yet.
  */
@@ -90,8 +91,9 @@ export function textShape(text: string): TextShape {
   if (TRAILING_WORDS.has(lastWord) && !SHORT_ANSWERS.has(words.join(' '))) return 'trailing';
   if (lastCharacter === ',' || lastCharacter === ':' || lastCharacter === ';' || lastCharacter === '-')
     return 'trailing';
-  if (numberInProgress(words)) return 'number';
+  // The STT's closing punctuation outranks an unfinished-looking number ("caller number 3.").
   if (lastCharacter === '.' || lastCharacter === '!') return 'complete';
+  if (numberInProgress(words)) return 'number';
   if (SHORT_ANSWERS.has(words.join(' '))) return 'complete';
   if (words.length >= 3 && QUESTION_STARTERS.has(words[0] as string)) return 'question';
   return 'open';
