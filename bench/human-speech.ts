@@ -43,6 +43,7 @@ export function ensureHumanSpeech(out: NodeJS.WritableStream): void {
     throw new Error(
       `could not install ${missing.join(' ')} (${(error as Error).message}); ` +
         `run "apt-get install ${missing.join(' ')}" as root and try again`,
+      { cause: error },
     );
   }
 }
