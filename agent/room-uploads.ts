@@ -6,6 +6,7 @@ import {
   userMessage,
   type ConversationEvent,
 } from '../protocol/index.ts';
+import { cleanFileName } from '../media/index.ts';
 import type { VoiceSession } from './voice-session.ts';
 
 /**
@@ -39,7 +40,7 @@ export function receiveRoomUploads(
       try {
         await voice.receiveUpload({
           bytes: Buffer.concat(chunks),
-          fileName: reader.info.name,
+          fileName: cleanFileName(reader.info.name),
           claimedType: reader.info.mimeType,
         });
       } catch (error) {

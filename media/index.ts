@@ -7,6 +7,7 @@
 export { encodeCameraFrame } from './camera-frame.ts';
 export type { CameraFrameOptions, EncodedCameraFrame, RawVideoFrame } from './camera-frame.ts';
 export { describeBytes, MediaError } from './errors.ts';
+export { cleanFileName } from './file-name.ts';
 export type { MediaErrorCode } from './errors.ts';
 export { normalizeImage } from './image.ts';
 export type { NormalizedImage, NormalizeImageOptions } from './image.ts';

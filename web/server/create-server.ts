@@ -12,6 +12,7 @@ import { accessKeyGuard, identityGuard, type AccessGuardOptions } from './api-gu
 import { registerAccessRoute, registerApiRoutes, registerHealthRoute } from './api-routes.ts';
 import type { StartConversation } from './conversation.ts';
 import { ConversationRegistry } from './conversation-registry.ts';
+import { CLOSE_GRACE_MS } from './direct-socket.ts';
 import { KeyGuessLimiter, type KeyGuessLimits } from './key-guess-limiter.ts';
 import { refuse } from './replies.ts';
 import { registerSocketRoute } from './socket-route.ts';
@@ -75,7 +76,15 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     }),
   });
   await app.register(fastifyMultipart);
-  await app.register(fastifyWebsocket, { options: { maxPayload: MAX_SOCKET_MESSAGE_BYTES } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: MAX_SOCKET_MESSAGE_BYTES },
+    // On a bad frame (an oversized message: 1009) ws has already sent its close frame; the
+    // default handler cuts the connection at once, and a client still sending then sees a
+    // reset (1006) instead. Give the close frame time to arrive; the socket's own handler logs.
+    errorHandler: (_error, socket) => {
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    },
+  });
 
   app.addHook('onSend', async (_request, reply) => {
     reply.header('x-content-type-options', 'nosniff');

@@ -9,7 +9,7 @@ import { audioFrameProblem, closeReason, parseClientMessage } from './socket-mes
 /** How long a new socket may stay silent before its `hello`, in ms. */
 export const HELLO_TIMEOUT_MS = 10_000;
 /** How long a closing socket may take to finish the close handshake before it is cut, in ms. */
-const CLOSE_GRACE_MS = 2000;
+export const CLOSE_GRACE_MS = 2000;
 
 export interface DirectSocketOptions {
   socket: WebSocket;

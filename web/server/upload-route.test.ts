@@ -76,6 +76,27 @@ describe('POST /api/uploads', () => {
     socket.close();
   });
 
+  it.each([
+    ['a NUL', 'report\u0000 final.png', 'report final.png'],
+    ['only control characters', '\u0000\u0001.png', '.png'],
+    ['a bell and an escape', 'bell\u0007\u001b.png', 'bell .png'],
+    ['a right-to-left override', 'photo\u202Egnp.exe.png', 'photognp.exe.png'],
+  ])('takes a file whose name has %s, under a cleaned name', async (_name, fileName, stored) => {
+    const { browser, socket, sessionId } = await connect();
+    const png = await sharp({ create: { width: 20, height: 10, channels: 3, background: '#0c0' } })
+      .png()
+      .toBuffer();
+    const response = await upload(browser, sessionId, png, fileName, 'image/png');
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as UploadResponse;
+    const { rows } = await server.test.database.pool.query('select file_name from uploads where id = $1', [
+      body.uploadId,
+    ]);
+    expect(rows[0]).toEqual({ file_name: stored });
+    expect(conversations.started.at(-1)?.images[0]?.fileName).toBe(stored);
+    socket.close();
+  });
+
   it('refuses a declared oversize body with 413 at once, without reading it', async () => {
     const { browser, socket, sessionId } = await connect();
     const before = await storedFiles();

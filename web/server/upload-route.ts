@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { z } from 'zod';
 import type { Config } from '../../config/load.ts';
 import { findUserByIdentity, type Database } from '../../db/index.ts';
-import { describeBytes, MediaError, type MediaErrorCode } from '../../media/index.ts';
+import { cleanFileName, describeBytes, MediaError, type MediaErrorCode } from '../../media/index.ts';
 import type { UploadResponse } from '../../protocol/index.ts';
 import { identityOf } from './api-guards.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
@@ -95,7 +95,7 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
       try {
         const receipt = await entry.conversation.receiveFile({
           bytes,
-          fileName: file.filename,
+          fileName: cleanFileName(file.filename),
           claimedType: file.mimetype,
         });
         const body: UploadResponse = receipt;
