@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav, describeChatRequest, encodeWav, startFakes, type Fakes } from '../test/fakes/index.ts';
+import { planBrowserTest } from '../test/support/chromium.ts';
 import { startApp, stopApp, type RunningApp } from './app-process.ts';
 
 /**
@@ -18,7 +18,9 @@ import { startApp, stopApp, type RunningApp } from './app-process.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ARTIFACTS = path.join(ROOT, 'test', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const PLAN = planBrowserTest({ env: process.env });
+// The one line `npm test` prints on a machine without Chromium (CI fails instead, below).
+if (PLAN.action === 'skip') process.stderr.write(`${PLAN.reason}\n`);
 const QUESTION = 'What is the part number of the blue valve?';
 const ANSWER = 'The blue valve is part ZX-4471.';
 const IMAGE_ANSWER = 'The picture shows a red square.';
@@ -27,19 +29,14 @@ const LONG_ANSWER = Array.from(
   (_, index) => `This is sentence number ${index + 1} of a long story.`,
 ).join(' ');
 
-describe('the page in a browser', () => {
+describe.skipIf(PLAN.action === 'skip')('the page in a browser', () => {
   let fakes: Fakes;
   let app: RunningApp;
   let browser: Browser;
   let dataDir: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is missing at ${CHROMIUM}. Install the Debian package: apt-get install chromium ` +
-          '(.ci/install-system-packages.sh does), or set CHROMIUM_PATH.',
-      );
-    }
+    if (PLAN.action !== 'run') throw new Error(PLAN.reason);
     await mkdir(ARTIFACTS, { recursive: true });
     const microphone = path.join(ARTIFACTS, 'fake-microphone.wav');
     await writeFile(microphone, await paddedQuestionWav());
@@ -54,7 +51,7 @@ describe('the page in a browser', () => {
     [app, browser] = await Promise.all([
       startApp({ ...fakes.environment, DATA_DIR: dataDir }),
       chromium.launch({
-        executablePath: CHROMIUM,
+        executablePath: PLAN.executable,
         args: [
           '--no-sandbox',
           '--disable-gpu',
