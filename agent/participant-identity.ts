@@ -1,4 +1,5 @@
 import type { Identity } from '../db/index.ts';
+import { parseUserReference } from './user-reference.ts';
 
 /** What the worker knows about the person it is talking to. */
 export interface ParticipantInfo {
@@ -21,15 +22,24 @@ export function identityOfParticipant(participant: ParticipantInfo): Identity {
   if (typeof metadata.phoneNumber === 'string' && metadata.phoneNumber !== '') {
     return { kind: 'phone', value: metadata.phoneNumber };
   }
-  if (typeof metadata.userIdentity === 'string') {
-    const match = /^(web|phone):(.+)$/.exec(metadata.userIdentity);
-    if (match) return { kind: match[1] as Identity['kind'], value: match[2] as string };
-  }
+  const named = namedIdentity(metadata.userIdentity);
+  if (named) return named;
   if (participant.isSip) {
     const number = participant.attributes['sip.phoneNumber'];
     if (number) return { kind: 'phone', value: number };
   }
   return { kind: 'web', value: participant.identity };
+}
+
+/** `userIdentity` as the token endpoint writes it (`web:<browser id>`); anything malformed is ignored. */
+function namedIdentity(value: unknown): Identity | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const reference = parseUserReference(value);
+    return reference.kind === 'identity' ? reference.identity : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseMetadata(metadata: string | undefined): Record<string, unknown> {

@@ -1,6 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { isE164 } from '../agent/sip/phone-number.ts';
-import type { Identity } from '../db/index.ts';
+import { parseUserReference, UserReferenceError, type UserReference } from '../agent/user-reference.ts';
 import { AppError, isUserFacing } from '../protocol/index.ts';
 import { installStrayErrorHandlers } from '../agent/stray-errors.ts';
 
@@ -34,10 +33,16 @@ export function runCommand(main: () => Promise<number | void>): void {
   );
 }
 
-/** A command-line usage problem; printed with the command's usage text. */
+/**
+ * A command-line usage problem: printed as one line, the problem then the usage's first
+ * line (`--help` prints all of it).
+ */
 export class UsageError extends AppError<'usage'> {
   constructor(message: string, usage: string) {
-    super('usage', `${message}\n\n${usage}`, { userFacing: true, retryable: false });
+    super('usage', `${message} ${usage.split('\n')[0] ?? ''} (--help explains more)`, {
+      userFacing: true,
+      retryable: false,
+    });
   }
 }
 
@@ -65,17 +70,12 @@ export function parseCommandLine<const Options extends OptionsConfig>(
   }
 }
 
-/** A `--user` value: `web:<browser id>` or `phone:<E.164 number>`. */
-export function parseIdentityArgument(value: string, usage: string): Identity {
-  const match = /^(web|phone):(.+)$/.exec(value);
-  if (!match)
-    throw new UsageError(`--user must look like web:<id> or phone:<number>, not "${value}".`, usage);
-  const identity = { kind: match[1] as Identity['kind'], value: match[2] as string };
-  if (identity.kind === 'phone' && !isE164(identity.value)) {
-    throw new UsageError(
-      `--user ${value}: phone numbers are written in E.164, like phone:+15551234567.`,
-      usage,
-    );
+/** A `--user` value: a user id, `web:<id>` or `phone:<E.164 number>` (see agent/user-reference.ts). */
+export function parseUserArgument(value: string, usage: string): UserReference {
+  try {
+    return parseUserReference(value);
+  } catch (error) {
+    if (error instanceof UserReferenceError) throw new UsageError(`--user ${error.message}`, usage);
+    throw error;
   }
-  return identity;
 }

@@ -1,16 +1,15 @@
 import { loadConfig } from '../config/load.ts';
-import { eraseUser, findUserByIdentity } from '../db/index.ts';
-import { parseCommandLine, parseIdentityArgument, runCommand, UsageError } from './cli.ts';
+import { findReferencedUser, USER_REFERENCE_FORMS } from '../agent/user-reference.ts';
+import { eraseUser } from '../db/index.ts';
+import { parseCommandLine, parseUserArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
 
 const USAGE = `Usage: npm run erase -- --user <id> [--json]
 
 Erases everything stored about one person: identities, conversations, transcripts,
 memories, their documents and uploaded files. Prints a receipt with the counts.
-  --user <id>   the user's id (a UUID), or an identity: phone:+15551234567, web:<browser id>
+  --user <id>   ${USER_REFERENCE_FORMS}
   --json        print the receipt as JSON`;
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 runCommand(async () => {
   const parsed = parseCommandLine(
@@ -20,12 +19,13 @@ runCommand(async () => {
   );
   if (!parsed) return;
   const { values } = parsed;
-  if (!values.user) throw new UsageError('Missing --user.', USAGE);
+  if (values.user === undefined) throw new UsageError('Missing --user.', USAGE);
+  const user = parseUserArgument(values.user, USAGE);
 
   const config = loadConfig();
   const database = await openConfiguredDatabase(config);
   try {
-    const userId = await resolveUserArgument(database.pool, values.user);
+    const userId = await findReferencedUser(database.pool, user, { create: false });
     const receipt = await eraseUser(
       database.pool,
       userId ?? '00000000-0000-0000-0000-000000000000',
@@ -49,14 +49,3 @@ runCommand(async () => {
     await database.close();
   }
 });
-
-async function resolveUserArgument(
-  pool: Parameters<typeof findUserByIdentity>[0],
-  argument: string,
-): Promise<string | undefined> {
-  if (UUID.test(argument)) {
-    const { rows } = await pool.query('select id from users where id = $1', [argument]);
-    return rows[0] ? argument : undefined;
-  }
-  return findUserByIdentity(pool, parseIdentityArgument(argument, USAGE));
-}

@@ -1,14 +1,20 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.ts';
-import { resolveUser, type Identity } from '../db/index.ts';
+import {
+  describeUserReference,
+  findReferencedUser,
+  UserReferenceError,
+  type UserReference,
+} from '../agent/user-reference.ts';
 import { describeFileError, findFiles } from '../ingest/find-files.ts';
 import { ingestFile, type IngestDependencies, type IngestResult } from '../ingest/pipeline.ts';
 import type { IngestProgress } from '../ingest/progress.ts';
 import { describeBytes, MediaError, type MediaLimits } from '../media/index.ts';
 import { isUserFacing } from '../protocol/index.ts';
-import { parseCommandLine, parseIdentityArgument, runCommand, UsageError } from './cli.ts';
+import { parseCommandLine, parseUserArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
+import type { Database } from '../db/index.ts';
 
 const USAGE = `Usage: npm run ingest -- <files or folders...> [--user <id>] [--json]
 
@@ -16,7 +22,8 @@ Reads PDFs, images, text, Markdown and HTML files into the assistant's documents
 so it can answer from them with citations. Folders are read recursively, skipping
 names that start with a dot. A file ingested again is skipped when unchanged and
 replaced when changed. Scanned pages and images need VISION_MODEL.
-  --user <id>  whose documents they become: web:<browser id> or phone:+15551234567.
+  --user <id>  whose documents they become: a user id (UUID), web:<id> or
+               phone:+15551234567 (a new web: or phone: user is created on first use).
                Without it they are shared documents, searchable by every user.
   --json       print one JSON array with a result per file instead of the table
 
@@ -47,8 +54,7 @@ runCommand(async () => {
   );
   if (!parsed) return;
   if (parsed.positionals.length === 0) throw new UsageError('Name at least one file or folder.', USAGE);
-  const identity =
-    parsed.values.user === undefined ? undefined : parseIdentityArgument(parsed.values.user, USAGE);
+  const user = parsed.values.user === undefined ? undefined : parseUserArgument(parsed.values.user, USAGE);
   const json = parsed.values.json === true;
 
   const config = loadConfig();
@@ -66,7 +72,7 @@ runCommand(async () => {
   const found = await findFiles(parsed.positionals);
   const database = await openConfiguredDatabase(config);
   try {
-    const ownerId = identity === undefined ? null : await resolveUser(database.pool, identity);
+    const ownerId = user === undefined ? null : await findOwner(database.pool, user);
     const limits: MediaLimits = {
       maxBytes: config.limits.uploadMaxBytes,
       maxPixels: config.limits.imageMaxPixels,
@@ -88,12 +94,18 @@ runCommand(async () => {
       reports.push(failedReport(problem.path, 0, { code: 'unreadable-path', message: problem.message }));
     }
     if (json) console.log(JSON.stringify(reports, null, 2));
-    else printSummary(reports, identity);
+    else printSummary(reports, user);
     return reports.some((report) => report.status === 'failed') ? 1 : 0;
   } finally {
     await database.close();
   }
 });
+
+async function findOwner(pool: Database['pool'], user: UserReference): Promise<string> {
+  const userId = await findReferencedUser(pool, user, { create: true });
+  if (userId === undefined) throw new UserReferenceError(`There is no ${describeUserReference(user)}.`);
+  return userId;
+}
 
 async function ingestOne(
   file: string,
@@ -247,7 +259,7 @@ function describeStatus(report: FileReport): string {
   return remarks.length === 0 ? report.status : `${report.status} (${remarks.join('; ')})`;
 }
 
-function printSummary(reports: readonly FileReport[], identity: Identity | undefined): void {
+function printSummary(reports: readonly FileReport[], user: UserReference | undefined): void {
   const rows = reports.map((report) => [
     report.file,
     report.pages === null ? '-' : String(report.pages),
@@ -272,7 +284,7 @@ function printSummary(reports: readonly FileReport[], identity: Identity | undef
   console.log(format(header));
   for (const row of rows) console.log(format(row));
   const failed = reports.filter((report) => report.status === 'failed').length;
-  const owner = identity === undefined ? 'as shared documents' : `for ${identity.kind}:${identity.value}`;
+  const owner = user === undefined ? 'as shared documents' : `for ${describeUserReference(user)}`;
   console.log(
     `\n${reports.length} ${reports.length === 1 ? 'file' : 'files'}: ${reports.length - failed} ingested ${owner}, ${failed} failed.`,
   );
