@@ -6,6 +6,7 @@ import { OPENAI_DEFAULT_BASE_URL, type Config, type OpenAICompatible } from '../
 import { createEmbedder, type Embedder } from '../ingest/embeddings.ts';
 import { createVisionModel, type VisionModel } from '../ingest/vision.ts';
 import { AppError } from '../protocol/index.ts';
+import { openAIModelReadsImages } from './openai-vision-models.ts';
 
 /**
  * The one place where providers are chosen. Adapters get base URL, key and model
@@ -44,6 +45,62 @@ export function elevenLabsApiUrl(baseUrl: string): string {
   return url.toString().replace(/\/+$/, '');
 }
 
+/** The speech-to-text provider and model in use, defaults applied. */
+export type SpeechToTextChoice =
+  | { provider: 'deepgram'; model: string; baseUrl: string | undefined; apiKey: string | undefined }
+  | ({ provider: 'openai' } & OpenAICompatible);
+
+/** STT_PROVIDER when set; else Deepgram when its key is set, OpenAI-compatible otherwise. */
+export function chooseSpeechToText(config: Config): SpeechToTextChoice {
+  const { stt } = config;
+  const provider = stt.provider ?? (stt.deepgram.apiKey ? 'deepgram' : 'openai');
+  return provider === 'deepgram'
+    ? { provider, model: stt.model ?? 'nova-3', ...stt.deepgram }
+    : { provider, model: stt.model ?? 'gpt-4o-mini-transcribe', ...stt.openai };
+}
+
+/** The text-to-speech provider, model and voice in use, defaults applied. */
+export type TextToSpeechChoice =
+  | {
+      provider: 'elevenlabs';
+      model: string;
+      voiceId: string;
+      baseUrl: string | undefined;
+      apiKey: string | undefined;
+    }
+  | ({ provider: 'openai'; voice: string } & OpenAICompatible);
+
+/** TTS_PROVIDER when set; else ElevenLabs when its key is set, OpenAI-compatible otherwise. */
+export function chooseTextToSpeech(config: Config): TextToSpeechChoice {
+  const { tts } = config;
+  const provider = tts.provider ?? (tts.elevenlabs.apiKey ? 'elevenlabs' : 'openai');
+  if (provider === 'elevenlabs') {
+    const { baseUrl, apiKey, voiceId } = tts.elevenlabs;
+    // "Rachel", one of ElevenLabs' default voices.
+    return {
+      provider,
+      model: tts.model ?? 'eleven_flash_v2_5',
+      voiceId: voiceId ?? '21m00Tcm4TlvDq8ikWAM',
+      baseUrl,
+      apiKey,
+    };
+  }
+  const { voice, ...endpoint } = tts.openai;
+  return { provider, model: tts.model ?? 'gpt-4o-mini-tts', voice: voice ?? 'alloy', ...endpoint };
+}
+
+/**
+ * The model for images and scanned pages: VISION_MODEL (served where the language
+ * model is), else the language model itself when it is OpenAI's and reads images
+ * (agent/openai-vision-models.ts), else none.
+ */
+export function chooseVisionModel(config: Config): OpenAICompatible | undefined {
+  if (config.visionModel) return { ...config.llm, model: config.visionModel };
+  // Only with a key: without one the default would be a model that cannot be called.
+  const openAIs = config.llm.baseUrl === OPENAI_DEFAULT_BASE_URL && config.llm.apiKey !== undefined;
+  return openAIs && openAIModelReadsImages(config.llm.model) ? config.llm : undefined;
+}
+
 /** Problems that keep the voice pipeline from working, one line each; empty when usable. */
 export function describeMissingProviders(config: Config): string[] {
   const problems: string[] = [];
@@ -72,7 +129,7 @@ export function createLanguageModel(config: Config): llmTypes.LLM {
 }
 
 export function createSpeechToText(config: Config): sttTypes.STT {
-  const stt = config.stt;
+  const stt = chooseSpeechToText(config);
   if (stt.provider === 'deepgram') {
     if (!stt.apiKey && !stt.baseUrl) {
       throw new ProviderConfigurationError(
@@ -103,7 +160,7 @@ export function createSpeechToText(config: Config): sttTypes.STT {
 }
 
 export function createTextToSpeech(config: Config): ttsTypes.TTS {
-  const tts = config.tts;
+  const tts = chooseTextToSpeech(config);
   if (tts.provider === 'elevenlabs') {
     if (!tts.apiKey && !tts.baseUrl) {
       throw new ProviderConfigurationError(
@@ -144,16 +201,84 @@ export function createConfiguredEmbedder(config: Config): Embedder | undefined {
 }
 
 /**
- * The vision model for images and scanned pages (`VISION_MODEL`, served at
- * `LLM_BASE_URL`), or undefined when none is configured: scanned pages are then
- * reported unreadable and images are refused. A configured model that cannot be
- * used (OpenAI without a key) throws, naming the variable.
+ * The vision model for images and scanned pages ({@link chooseVisionModel}), or
+ * undefined when there is none: scanned pages are then reported unreadable and images
+ * are refused. A model that cannot be used (OpenAI without a key) throws, naming the
+ * variable.
  */
 export function createVisionClient(config: Config): VisionModel | undefined {
-  if (config.vision === undefined) return undefined;
+  const vision = chooseVisionModel(config);
+  if (vision === undefined) return undefined;
   return createVisionModel({
-    baseUrl: config.vision.baseUrl,
-    apiKey: openAIKey(config.vision, 'vision model (VISION_MODEL)', 'LLM_BASE_URL'),
-    model: config.vision.model,
+    baseUrl: vision.baseUrl,
+    apiKey: openAIKey(vision, `vision model (${vision.model})`, 'LLM_BASE_URL'),
+    model: vision.model,
   });
+}
+
+/** One thing the assistant can do, whether it is on, and what it uses or needs. */
+export interface Capability {
+  name: 'answers' | 'voice in' | 'voice out' | 'vision' | 'embeddings';
+  on: boolean;
+  /** On: the provider and model in use. Off: what to set to turn it on. */
+  detail: string;
+}
+
+/** What the configuration turns on, for `npm start` to print. Builds no network connection. */
+export function describeCapabilities(config: Config): Capability[] {
+  const where = (endpoint: OpenAICompatible) =>
+    endpoint.baseUrl === OPENAI_DEFAULT_BASE_URL ? 'OpenAI' : endpoint.baseUrl;
+  const check = (name: Capability['name'], build: () => unknown, detail: () => string): Capability => {
+    try {
+      build();
+      return { name, on: true, detail: detail() };
+    } catch (error) {
+      if (error instanceof ProviderConfigurationError) return { name, on: false, detail: error.message };
+      throw error;
+    }
+  };
+  const stt = chooseSpeechToText(config);
+  const tts = chooseTextToSpeech(config);
+  const vision = chooseVisionModel(config);
+  return [
+    check(
+      'answers',
+      () => createLanguageModel(config),
+      () => `${config.llm.model} at ${where(config.llm)}`,
+    ),
+    check(
+      'voice in',
+      () => createSpeechToText(config),
+      () => (stt.provider === 'deepgram' ? `Deepgram ${stt.model}` : `${stt.model} at ${where(stt)}`),
+    ),
+    check(
+      'voice out',
+      () => createTextToSpeech(config),
+      () => (tts.provider === 'elevenlabs' ? `ElevenLabs ${tts.model}` : `${tts.model} at ${where(tts)}`),
+    ),
+    vision === undefined
+      ? {
+          name: 'vision',
+          on: false,
+          detail:
+            'set VISION_MODEL to a model that reads images (with OPENAI_API_KEY, an OpenAI LLM_MODEL such as gpt-4.1-mini reads them itself)',
+        }
+      : check(
+          'vision',
+          () => createVisionClient(config),
+          () => `${vision.model} at ${where(vision)}`,
+        ),
+    createConfiguredEmbedder(config) === undefined
+      ? {
+          name: 'embeddings',
+          on: false,
+          detail:
+            'set OPENAI_API_KEY, or EMBEDDING_BASE_URL for a local server (until then search uses full text only)',
+        }
+      : {
+          name: 'embeddings',
+          on: true,
+          detail: `${config.embedding.model} at ${where(config.embedding)}, ${config.embedding.dimensions} dimensions`,
+        },
+  ];
 }

@@ -28,7 +28,7 @@ export default defineAgent<ProcessData>({
   },
   entry: async (context: JobContext<ProcessData>) => {
     const config = loadConfig();
-    const logger = pino({ level: config.logLevel, name: 'agent' });
+    const logger = pino({ level: config.logLevel, name: 'agent' }, pino.destination(2));
     const database = await openWorkerDatabase(config);
     context.addShutdownCallback(() => database.close());
     const models = context.proc.userData.models ?? (await loadSharedModels());

@@ -176,7 +176,7 @@ describe('npm run ingest', () => {
   it('explains its usage and refuses a malformed --user before touching the database', async () => {
     const none = await runIngest([]);
     expect(none.code).toBe(1);
-    expect(none.stderr).toMatch(/Name at least one file or folder\.\n\nUsage: npm run ingest/);
+    expect(none.stderr).toMatch(/^error: Name at least one file or folder\. Usage: npm run ingest/);
     const badUser = await runIngest(['documents', '--user', 'phone:12345']);
     expect(badUser.code).toBe(1);
     expect(badUser.stderr).toMatch(/phone numbers are written in E\.164/);

@@ -26,8 +26,6 @@ export interface RunningAssistant {
   database: Database;
   /** What keeps it from answering (no model provider); empty when it can. */
   problems: string[];
-  /** Whether the page was (re)built during this start. */
-  builtClient: boolean;
   /** Ends live conversations, stops the server and closes the database. */
   close(): Promise<void>;
 }
@@ -38,14 +36,18 @@ export interface RunningAssistant {
  * LIVEKIT_URL, the LiveKit worker with it. Without a model provider it starts anyway:
  * the page says what to set and no conversation starts.
  */
-export async function serve(config: Config): Promise<RunningAssistant> {
+export async function serve(
+  config: Config,
+  options: { onStep?: (what: string) => void } = {},
+): Promise<RunningAssistant> {
   if (config.livekit && !config.database.url) {
     throw new ProviderConfigurationError(
       'With LIVEKIT_URL the agent runs each conversation in its own process, which the embedded database does ' +
         'not allow: set DATABASE_URL (Postgres with pgvector), or unset LIVEKIT_URL to use the direct transport.',
     );
   }
-  const logger = pino({ level: config.logLevel, name: 'assistant' });
+  // Logs on stderr: stdout carries only what the command prints for people (the URL, the settings).
+  const logger = pino({ level: config.logLevel, name: 'assistant' }, pino.destination(2));
   // A stray rejection must never drop everyone's conversations: logged, counted, carried on.
   installStrayErrorHandlers(logger);
   // Before any plugin object exists (describeMissingProviders builds them): the framework logs through it.
@@ -53,7 +55,9 @@ export async function serve(config: Config): Promise<RunningAssistant> {
   const database = await openConfiguredDatabase(config);
   try {
     const problems = describeMissingProviders(config);
-    const builtClient = await ensureClientBuilt();
+    await ensureClientBuilt(() =>
+      options.onStep?.('Building the page (web/client/dist), once after each change to it…'),
+    );
     let models: Promise<SharedModels> | undefined;
     const loadModels = () => (models ??= loadSharedModels());
     // Loading VAD and end-of-turn weights takes a moment: do it before the first visitor.
@@ -91,7 +95,6 @@ export async function serve(config: Config): Promise<RunningAssistant> {
       mode: config.livekit ? 'livekit' : 'direct',
       database,
       problems,
-      builtClient,
       async close() {
         await web.close();
         await database.close();

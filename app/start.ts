@@ -1,3 +1,4 @@
+import { describeCapabilities } from '../agent/providers.ts';
 import { loadConfig } from '../config/load.ts';
 import { runCommand } from './cli.ts';
 import { describeDatabase } from './open-database.ts';
@@ -9,18 +10,21 @@ import { serve } from './serve.ts';
  */
 runCommand(async () => {
   const config = loadConfig();
-  const assistant = await serve(config);
-  if (assistant.builtClient) console.log('Built the page (web/client/dist).');
+  const assistant = await serve(config, { onStep: (what) => console.log(what) });
   console.log(`Database: ${describeDatabase(config, assistant.database)}.`);
   console.log(
     assistant.mode === 'livekit'
       ? `Transport: LiveKit at ${config.livekit?.url}; the agent worker registers as "${config.agentName}".`
       : 'Transport: direct WebSocket between the page and this server (set LIVEKIT_URL to use LiveKit).',
   );
+  console.log('Capabilities:');
+  for (const { name, on, detail } of describeCapabilities(config))
+    console.log(`  ${name.padEnd(10)} ${on ? 'on ' : 'off'}  ${detail}`);
   if (assistant.problems.length > 0) {
-    console.log('The assistant cannot answer until a model provider is configured:');
-    for (const problem of assistant.problems) console.log(`  - ${problem}`);
-    console.log('The page shows the same. Set these in .env (see .env.example) and start again.');
+    console.log(
+      'Conversations need answers, voice in and voice out: the page says the same. ' +
+        'Set what is named above in .env (see .env.example) and start again.',
+    );
   }
   if (config.server.accessKey) console.log('APP_ACCESS_KEY is set: the page asks for it.');
   console.log(`Open ${assistant.url}`);

@@ -20,9 +20,9 @@ describe('loadConfig', () => {
     expect(config.livekit).toBeUndefined();
     expect(config.llm.baseUrl).toBe('https://api.openai.com/v1');
     expect(config.embedding.dimensions).toBe(1536);
-    expect(config.stt.provider).toBe('openai');
-    expect(config.tts.provider).toBe('openai');
-    expect(config.vision).toBeUndefined();
+    expect(config.stt.provider).toBeUndefined();
+    expect(config.tts.provider).toBeUndefined();
+    expect(config.visionModel).toBeUndefined();
   });
 
   it('is deeply frozen', () => {
@@ -34,7 +34,7 @@ describe('loadConfig', () => {
     }).toThrow(TypeError);
   });
 
-  it('picks providers from the keys present and lets base URLs point anywhere', () => {
+  it('keeps provider settings as given (agent/providers.ts chooses) and lets base URLs point anywhere', () => {
     const config = load({
       DEEPGRAM_API_KEY: 'dg',
       ELEVENLABS_API_KEY: 'el',
@@ -42,11 +42,12 @@ describe('loadConfig', () => {
       EMBEDDING_BASE_URL: 'http://127.0.0.1:9000/v1',
       VISION_MODEL: 'llava',
     });
-    expect(config.stt).toMatchObject({ provider: 'deepgram', model: 'nova-3', apiKey: 'dg' });
-    expect(config.tts).toMatchObject({ provider: 'elevenlabs', apiKey: 'el' });
+    expect(config.stt).toMatchObject({ provider: undefined, deepgram: { apiKey: 'dg' } });
+    expect(config.stt.openai.baseUrl).toBe('http://127.0.0.1:11434/v1');
+    expect(config.tts).toMatchObject({ provider: undefined, elevenlabs: { apiKey: 'el' } });
     expect(config.llm.baseUrl).toBe('http://127.0.0.1:11434/v1');
     expect(config.embedding.baseUrl).toBe('http://127.0.0.1:9000/v1');
-    expect(config.vision).toMatchObject({ model: 'llava', baseUrl: 'http://127.0.0.1:11434/v1' });
+    expect(config.visionModel).toBe('llava');
     expect(load({ DEEPGRAM_API_KEY: 'dg', STT_PROVIDER: 'openai' }).stt.provider).toBe('openai');
   });
 
@@ -62,9 +63,6 @@ describe('loadConfig', () => {
     expect(() => load({ STT_PROVIDER: 'whisper' })).toThrow(/STT_PROVIDER: expected "deepgram" or "openai"/);
     expect(() => load({ LIVEKIT_URL: 'wss://example.livekit.cloud' })).toThrow(
       /LIVEKIT_API_KEY: required when LIVEKIT_URL is set[\s\S]*LIVEKIT_API_SECRET: required/,
-    );
-    expect(() => load({ TTS_PROVIDER: 'elevenlabs' })).toThrow(
-      /ELEVENLABS_API_KEY: required when TTS_PROVIDER=elevenlabs/,
     );
   });
 

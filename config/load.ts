@@ -43,26 +43,29 @@ export interface Config {
   };
   readonly agentName: string;
   readonly llm: OpenAICompatible;
-  /** Model used for images and scanned pages; undefined when none is configured. */
-  readonly vision: OpenAICompatible | undefined;
+  /** VISION_MODEL as set (served at LLM_BASE_URL); agent/providers.ts decides the default. */
+  readonly visionModel: string | undefined;
   readonly embedding: OpenAICompatible & { readonly dimensions: number };
-  readonly stt:
-    | {
-        readonly provider: 'deepgram';
-        readonly model: string;
-        readonly baseUrl: string | undefined;
-        readonly apiKey: string | undefined;
-      }
-    | ({ readonly provider: 'openai' } & OpenAICompatible);
-  readonly tts:
-    | {
-        readonly provider: 'elevenlabs';
-        readonly model: string;
-        readonly voiceId: string;
-        readonly baseUrl: string | undefined;
-        readonly apiKey: string | undefined;
-      }
-    | ({ readonly provider: 'openai'; readonly voice: string } & OpenAICompatible);
+  /** Speech to text as configured; agent/providers.ts picks the provider and its defaults. */
+  readonly stt: {
+    readonly provider: 'deepgram' | 'openai' | undefined;
+    readonly model: string | undefined;
+    /** STT_BASE_URL (else OPENAI_BASE_URL) and OPENAI_API_KEY. */
+    readonly openai: Omit<OpenAICompatible, 'model'>;
+    readonly deepgram: { readonly baseUrl: string | undefined; readonly apiKey: string | undefined };
+  };
+  /** Text to speech as configured; agent/providers.ts picks the provider and its defaults. */
+  readonly tts: {
+    readonly provider: 'elevenlabs' | 'openai' | undefined;
+    readonly model: string | undefined;
+    /** TTS_BASE_URL (else OPENAI_BASE_URL), OPENAI_API_KEY and TTS_VOICE. */
+    readonly openai: Omit<OpenAICompatible, 'model'> & { readonly voice: string | undefined };
+    readonly elevenlabs: {
+      readonly baseUrl: string | undefined;
+      readonly apiKey: string | undefined;
+      readonly voiceId: string | undefined;
+    };
+  };
   readonly redisUrl: string | undefined;
   /** Attach the camera's latest still to every turn (low detail), not only turns about it. */
   readonly cameraEveryTurn: boolean;
@@ -154,12 +157,6 @@ function buildConfig(env: Environment, cwd: string): Config {
       apiSecret: env.LIVEKIT_API_SECRET ?? '',
     };
   }
-  if (env.STT_PROVIDER === 'deepgram')
-    require(!!env.DEEPGRAM_API_KEY ||
-      !!env.DEEPGRAM_BASE_URL, 'DEEPGRAM_API_KEY: required when STT_PROVIDER=deepgram. Set it, or set STT_PROVIDER=openai.');
-  if (env.TTS_PROVIDER === 'elevenlabs')
-    require(!!env.ELEVENLABS_API_KEY ||
-      !!env.ELEVENLABS_BASE_URL, 'ELEVENLABS_API_KEY: required when TTS_PROVIDER=elevenlabs. Set it, or set TTS_PROVIDER=openai.');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
 
   const openaiBaseUrl = trimSlash(env.OPENAI_BASE_URL ?? OPENAI_DEFAULT_BASE_URL);
@@ -169,9 +166,6 @@ function buildConfig(env: Environment, cwd: string): Config {
     apiKey: env.OPENAI_API_KEY,
   });
   const llm = openai(env.LLM_MODEL, env.LLM_BASE_URL);
-
-  const sttProvider = env.STT_PROVIDER ?? (env.DEEPGRAM_API_KEY ? 'deepgram' : 'openai');
-  const ttsProvider = env.TTS_PROVIDER ?? (env.ELEVENLABS_API_KEY ? 'elevenlabs' : 'openai');
 
   return {
     database: {
@@ -185,35 +179,31 @@ function buildConfig(env: Environment, cwd: string): Config {
     telephony: { transferNumber: env.TRANSFER_PHONE_NUMBER, outboundPassword: env.SIP_OUTBOUND_PASSWORD },
     agentName: env.AGENT_NAME,
     llm,
-    vision: env.VISION_MODEL ? { ...llm, model: env.VISION_MODEL } : undefined,
+    visionModel: env.VISION_MODEL,
     embedding: {
       ...openai(env.EMBEDDING_MODEL, env.EMBEDDING_BASE_URL),
       dimensions: env.EMBEDDING_DIMENSIONS,
     },
-    stt:
-      sttProvider === 'deepgram'
-        ? {
-            provider: 'deepgram',
-            model: env.STT_MODEL ?? 'nova-3',
-            baseUrl: env.DEEPGRAM_BASE_URL,
-            apiKey: env.DEEPGRAM_API_KEY,
-          }
-        : { provider: 'openai', ...openai(env.STT_MODEL ?? 'gpt-4o-mini-transcribe', env.STT_BASE_URL) },
-    tts:
-      ttsProvider === 'elevenlabs'
-        ? {
-            provider: 'elevenlabs',
-            model: env.TTS_MODEL ?? 'eleven_flash_v2_5',
-            // "Rachel", one of ElevenLabs' default voices.
-            voiceId: env.ELEVENLABS_VOICE_ID ?? '21m00Tcm4TlvDq8ikWAM',
-            baseUrl: env.ELEVENLABS_BASE_URL,
-            apiKey: env.ELEVENLABS_API_KEY,
-          }
-        : {
-            provider: 'openai',
-            voice: env.TTS_VOICE ?? 'alloy',
-            ...openai(env.TTS_MODEL ?? 'gpt-4o-mini-tts', env.TTS_BASE_URL),
-          },
+    stt: {
+      provider: env.STT_PROVIDER,
+      model: env.STT_MODEL,
+      openai: { baseUrl: trimSlash(env.STT_BASE_URL ?? openaiBaseUrl), apiKey: env.OPENAI_API_KEY },
+      deepgram: { baseUrl: env.DEEPGRAM_BASE_URL, apiKey: env.DEEPGRAM_API_KEY },
+    },
+    tts: {
+      provider: env.TTS_PROVIDER,
+      model: env.TTS_MODEL,
+      openai: {
+        baseUrl: trimSlash(env.TTS_BASE_URL ?? openaiBaseUrl),
+        apiKey: env.OPENAI_API_KEY,
+        voice: env.TTS_VOICE,
+      },
+      elevenlabs: {
+        baseUrl: env.ELEVENLABS_BASE_URL,
+        apiKey: env.ELEVENLABS_API_KEY,
+        voiceId: env.ELEVENLABS_VOICE_ID,
+      },
+    },
     redisUrl: env.REDIS_URL,
     cameraEveryTurn: env.CAMERA_EVERY_TURN,
     limits: {

@@ -61,9 +61,13 @@ export async function clientBuildIsStale(): Promise<boolean> {
   return false;
 }
 
-/** Builds the client when it is missing or stale; returns whether it built. */
-export async function ensureClientBuilt(): Promise<boolean> {
+/**
+ * Builds the client when it is missing or stale; returns whether it built. `onBuild`
+ * hears first, so a person waiting knows what takes the time.
+ */
+export async function ensureClientBuilt(onBuild?: () => void): Promise<boolean> {
   if (!(await clientBuildIsStale())) return false;
+  onBuild?.();
   await buildClient();
   return true;
 }

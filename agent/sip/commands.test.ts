@@ -79,7 +79,7 @@ describe('npm run sip:setup', () => {
     );
     expect(withoutNumber).toMatchObject({
       code: 1,
-      stderr: expect.stringMatching(/^error: Missing --number\.\n\nUsage:/),
+      stderr: expect.stringMatching(/^error: Missing --number\. Usage: npm run sip:setup[^\n]*\n$/),
     });
     expect(withoutPassword.stderr).toMatch(/--username needs a password: set SIP_OUTBOUND_PASSWORD/);
     expect(server.requests).toEqual([]);

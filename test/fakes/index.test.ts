@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { chooseSpeechToText, chooseTextToSpeech } from '../../agent/providers.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Fakes } from './index.ts';
 import { fakeKeys, startFakes } from './index.ts';
@@ -34,8 +35,14 @@ describe('startFakes', () => {
     const config = loadConfig({ env: fakes.environment, envFile: false });
     expect(config.llm.baseUrl).toBe(fakes.openai.baseUrl);
     expect(config.embedding.dimensions).toBe(384);
-    expect(config.stt).toMatchObject({ provider: 'deepgram', baseUrl: fakes.deepgram.baseUrl });
-    expect(config.tts).toMatchObject({ provider: 'elevenlabs', baseUrl: fakes.elevenlabs.baseUrl });
+    expect(chooseSpeechToText(config)).toMatchObject({
+      provider: 'deepgram',
+      baseUrl: fakes.deepgram.baseUrl,
+    });
+    expect(chooseTextToSpeech(config)).toMatchObject({
+      provider: 'elevenlabs',
+      baseUrl: fakes.elevenlabs.baseUrl,
+    });
     expect(fakes.environment).toMatchObject({
       OPENAI_API_KEY: 'fake-key',
       STT_PROVIDER: 'deepgram',
