@@ -1,49 +1,122 @@
 import { createHash, randomInt } from 'node:crypto';
 import type pg from 'pg';
-import type { Queryable } from '../connection.ts';
 import { transaction } from '../transaction.ts';
 
 /** How long a link code stays valid. */
 export const LINK_CODE_LIFETIME_MS = 10 * 60 * 1000;
+/** Digits in a link code: 10^8 codes, read out on the phone as two groups of four. */
+export const LINK_CODE_DIGITS = 8;
+/** Wrong codes one call may try; then linking is locked for the rest of the call. */
+export const LINK_FAILURES_PER_CALL = 3;
+/** Wrong codes a caller may try in a row before waiting; the budget refills over time. */
+export const LINK_TRIES_PER_CALLER = 5;
+/** Time for one spent try to come back (so at most 5 tries an hour, sustained). */
+export const LINK_TRY_REFILL_MS = 12 * 60 * 1000;
 
-const hashCode = (code: string) => createHash('sha256').update(code.replace(/\D/g, '')).digest('hex');
+const CODE_SPACE = 10 ** LINK_CODE_DIGITS;
+const digitsOf = (code: string) => code.replace(/\D/g, '');
+const hashCode = (digits: string) => createHash('sha256').update(digits).digest('hex');
 
 /**
- * A fresh six-digit code that lets another channel (the phone) join this user.
- * Earlier codes of the user stop working.
+ * A fresh eight-digit code that lets another channel (the phone) join this user.
+ * Earlier codes of the user stop working: a user has at most one live code.
  */
 export async function createLinkCode(
-  db: Queryable,
+  pool: pg.Pool,
   userId: string,
 ): Promise<{ code: string; expiresAt: Date }> {
-  await db.query('delete from account_link_codes where user_id = $1 or expires_at < now()', [userId]);
-  for (;;) {
-    const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
-    const expiresAt = new Date(Date.now() + LINK_CODE_LIFETIME_MS);
-    const result = await db.query(
-      'insert into account_link_codes (user_id, code_hash, expires_at) values ($1, $2, $3) on conflict (code_hash) do nothing',
-      [userId, hashCode(code), expiresAt],
-    );
-    if ((result.rowCount ?? 0) > 0) return { code, expiresAt };
-  }
+  return transaction(pool, async (client) => {
+    // One issuer at a time per user, so the one-live-code rule holds under concurrent requests.
+    await client.query('select 1 from users where id = $1 for update', [userId]);
+    await client.query('delete from account_link_codes where user_id = $1 or expires_at < now()', [userId]);
+    for (;;) {
+      const code = String(randomInt(0, CODE_SPACE)).padStart(LINK_CODE_DIGITS, '0');
+      const expiresAt = new Date(Date.now() + LINK_CODE_LIFETIME_MS);
+      const result = await client.query(
+        'insert into account_link_codes (user_id, code_hash, expires_at) values ($1, $2, $3) on conflict (code_hash) do nothing',
+        [userId, hashCode(code), expiresAt],
+      );
+      if ((result.rowCount ?? 0) > 0) return { code, expiresAt };
+    }
+  });
+}
+
+/** What became of one try to redeem a code. */
+export type LinkOutcome =
+  | { status: 'linked' }
+  /** Not eight digits: not counted as a try. */
+  | { status: 'malformed' }
+  | { status: 'wrong'; triesLeft: number }
+  /** `call`: this call used its tries; `caller`: the caller's budget is spent until `until`. */
+  | { status: 'locked'; scope: 'call' | 'caller'; until: Date | null };
+
+interface CallerState {
+  now: Date;
+  link_tries: number | null;
+  link_tries_at: Date | null;
+  link_failures: number | null;
 }
 
 /**
- * Redeems a link code for `userId` (the caller): the code's owner (the web user) is
- * merged into `userId`, so one person keeps everything from both channels. Returns
- * false for a wrong or expired code. One transaction.
+ * Redeems a link code for `userId` (the caller) during `conversationId` (the call): the
+ * code's owner (the web user) is merged into `userId`, so one person keeps everything
+ * from both channels. Guessing is limited: a call gets LINK_FAILURES_PER_CALL wrong
+ * codes, and a caller LINK_TRIES_PER_CALLER, refilled one per LINK_TRY_REFILL_MS; the
+ * counts live in the database so a new call does not reset them, and concurrent tries
+ * of one caller are serialised by a row lock. One transaction.
  */
-export async function redeemLinkCode(pool: pg.Pool, userId: string, code: string): Promise<boolean> {
+export async function redeemLinkCode(
+  pool: pg.Pool,
+  userId: string,
+  code: string,
+  conversationId: string,
+): Promise<LinkOutcome> {
+  const digits = digitsOf(code);
+  if (digits.length !== LINK_CODE_DIGITS) return { status: 'malformed' };
   return transaction(pool, async (client) => {
-    const { rows } = await client.query<{ user_id: string }>(
-      'delete from account_link_codes where code_hash = $1 and expires_at > now() returning user_id',
-      [hashCode(code)],
+    const { rows } = await client.query<CallerState>(
+      `select now() as now, u.link_tries, u.link_tries_at,
+              (select link_failures from conversations where id = $2 and user_id = u.id) as link_failures
+         from users u where u.id = $1 for update`,
+      [userId, conversationId],
     );
-    const owner = rows[0]?.user_id;
-    if (!owner) return false;
-    if (owner !== userId) await mergeUsersWithin(client, owner, userId);
-    return true;
+    const state = rows[0];
+    if (!state || state.link_failures === null) return { status: 'locked', scope: 'call', until: null };
+    if (state.link_failures >= LINK_FAILURES_PER_CALL)
+      return { status: 'locked', scope: 'call', until: null };
+    const tries = triesAvailable(state);
+    if (tries < 1) {
+      const until = new Date(state.now.getTime() + (1 - tries) * LINK_TRY_REFILL_MS);
+      return { status: 'locked', scope: 'caller', until };
+    }
+
+    const { rows: owners } = await client.query<{ user_id: string }>(
+      'delete from account_link_codes where code_hash = $1 and expires_at > now() returning user_id',
+      [hashCode(digits)],
+    );
+    const owner = owners[0]?.user_id;
+    if (owner) {
+      if (owner !== userId) await mergeUsersWithin(client, owner, userId);
+      return { status: 'linked' };
+    }
+    await client.query('update users set link_tries = $2, link_tries_at = $3 where id = $1', [
+      userId,
+      tries - 1,
+      state.now,
+    ]);
+    await client.query('update conversations set link_failures = link_failures + 1 where id = $1', [
+      conversationId,
+    ]);
+    const leftInCall = LINK_FAILURES_PER_CALL - state.link_failures - 1;
+    return { status: 'wrong', triesLeft: Math.max(0, Math.min(leftInCall, Math.floor(tries - 1))) };
   });
+}
+
+/** The caller's tries now: what was left, plus what came back since, up to the budget. */
+function triesAvailable(state: CallerState): number {
+  if (state.link_tries === null || state.link_tries_at === null) return LINK_TRIES_PER_CALLER;
+  const refilled = (state.now.getTime() - state.link_tries_at.getTime()) / LINK_TRY_REFILL_MS;
+  return Math.min(LINK_TRIES_PER_CALLER, state.link_tries + Math.max(0, refilled));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier, TrackSource } from 'livekit-server-sdk';
-import { findUserByIdentity, redeemLinkCode, resolveUser } from '../../db/index.ts';
+import { createConversation, findUserByIdentity, redeemLinkCode, resolveUser } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import type { EraseResponse, PhoneLinkResponse, SessionResponse } from '../../protocol/index.ts';
 import { ACCESS_COOKIE, IDENTITY_COOKIE } from './access.ts';
@@ -161,12 +161,13 @@ describe('web server in direct mode', () => {
     const response = await browser.postJson('/api/phone-link');
     expect(response.status).toBe(200);
     const { code, expiresAt } = (await response.json()) as PhoneLinkResponse;
-    expect(code).toMatch(/^\d{6}$/);
+    expect(code).toMatch(/^\d{8}$/);
     expect(Date.parse(expiresAt)).toBeGreaterThan(Date.now());
     // The caller says the code on the phone: their number joins this browser's account.
     const pool = server.test.database.pool;
     const caller = await resolveUser(pool, { kind: 'phone', value: '+15550007777' });
-    expect(await redeemLinkCode(pool, caller, code)).toBe(true);
+    const call = await createConversation(pool, caller, 'phone');
+    expect(await redeemLinkCode(pool, caller, code, call)).toEqual({ status: 'linked' });
     expect(await findUserByIdentity(pool, { kind: 'web', value: browserId })).toBe(caller);
   });
 

@@ -39,7 +39,7 @@ export const giveAccessKey = (key: string) => post<void>('/api/access', { key })
 
 export const eraseEverything = () => post<EraseResponse>('/api/erase', { confirm: true });
 
-/** A six-digit code to say on a phone call, so that number joins this account. */
+/** An eight-digit code to say on a phone call, so that number joins this account. */
 export const requestPhoneLink = () => post<PhoneLinkResponse>('/api/phone-link');
 
 /**
