@@ -8,7 +8,9 @@ import { CitationMarkerFilter } from './citation-markers.ts';
 import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
 import type { NamedTools } from './phone-call.ts';
 import type { Knowledge } from './knowledge.ts';
-import { citationsFor, formatTurnContext, type Source, type TurnContext } from './reference-context.ts';
+import { memoryTools } from './memory-tools.ts';
+import { citationsFor, formatSearchResult, referenceItems, type Source, type TurnContext } from './reference-context.ts';
+import { APP_WRITTEN, UserTurn } from './user-words.ts';
 
 /** Receives what the Assistant learns about its answers, for transcripts and clients. */
 export interface AssistantObserver {
@@ -30,6 +32,8 @@ export interface AssistantOptions {
   cameraEveryTurn?: boolean;
   /** Channel-specific tools (the phone's transfer and hang-up). */
   extraTools?: NamedTools;
+  /** Where the user's words of the current turn are kept, for tools that must be grounded in them. */
+  userTurn?: UserTurn;
   observer?: AssistantObserver;
   logger?: Logger;
 }
@@ -37,9 +41,10 @@ export interface AssistantOptions {
 /**
  * The one Assistant behind every channel. Per generation it retrieves passages and
  * memories for the latest user message and gives them to the model as untrusted
- * reference material (inside `llmNode`, so retrieval overlaps the end-of-turn wait
- * when preemptive generation runs, and typed turns get it too). Citation markers are
- * stripped from what is spoken and shown, and reported to the observer.
+ * reference material, in the tool role and JSON-encoded (see reference-context.ts),
+ * inside `llmNode`, so retrieval overlaps the end-of-turn wait when preemptive
+ * generation runs, and typed turns get it too. Citation markers are stripped from what
+ * is spoken and shown, and reported to the observer.
  */
 export class Assistant extends voice.Agent {
   private readonly knowledge: Knowledge;
@@ -51,9 +56,12 @@ export class Assistant extends voice.Agent {
   private lastRetrieval: { text: string; context: Promise<TurnContext> } | undefined;
   /** Sources found by `search_knowledge` during the current answer. */
   private toolSources: Source[] = [];
+  /** The user's words of the turn being answered (remember, forget and linking check against them). */
+  private readonly turn: UserTurn;
 
   constructor(options: AssistantOptions) {
     const knowledge = options.knowledge;
+    const turn = options.userTurn ?? new UserTurn();
     super({
       instructions: options.instructions ?? ASSISTANT_INSTRUCTIONS,
       tools: {
@@ -70,32 +78,15 @@ export class Assistant extends voice.Agent {
               id: `S${100 + offset + index + 1}`,
             }));
             this.toolSources.push(...sources);
-            if (sources.length === 0) return 'Nothing found in the documents.';
-            return formatTurnContext({ sources, memories: [] }) ?? 'Nothing found in the documents.';
+            return formatSearchResult(sources);
           },
         }),
-        remember: llm.tool({
-          description: 'Remember a fact about the user for future conversations, when they ask you to.',
-          parameters: z.object({
-            fact: z.string().describe('The fact, as one short sentence in the third person'),
-          }),
-          execute: async ({ fact }) => {
-            await knowledge.remember(fact, 'fact', options.conversationId);
-            return `Remembered: ${fact}`;
-          },
-        }),
-        forget: llm.tool({
-          description: 'Forget a fact you remembered about the user, when they ask you to.',
-          parameters: z.object({ fact: z.string().describe('What to forget, in a few words') }),
-          execute: async ({ fact }) => {
-            const forgotten = await knowledge.forget(fact);
-            return forgotten.length > 0 ? `Forgot: ${forgotten.join('; ')}` : 'No matching memory was found.';
-          },
-        }),
+        ...memoryTools(knowledge, options.conversationId, turn),
         ...options.extraTools,
       },
     });
     this.knowledge = knowledge;
+    this.turn = turn;
     this.camera = options.camera;
     this.cameraEveryTurn = options.cameraEveryTurn ?? false;
     this.observer = options.observer;
@@ -109,8 +100,12 @@ export class Assistant extends voice.Agent {
   ): Promise<ReadableStream<llm.ChatChunk | string> | null> {
     const lastUser = [...chatCtx.items]
       .reverse()
-      .find((item): item is llm.ChatMessage => item.type === 'message' && item.role === 'user');
+      .find(
+        (item): item is llm.ChatMessage =>
+          item.type === 'message' && item.role === 'user' && item.extra[APP_WRITTEN] !== true,
+      );
     const question = lastUser?.textContent?.trim() ?? '';
+    this.turn.update(question);
     let context: TurnContext = { sources: [], memories: [] };
     if (lastUser && question !== '') {
       if (this.lastRetrieval?.text !== question) {
@@ -124,12 +119,10 @@ export class Assistant extends voice.Agent {
         this.logger?.error({ err: error }, 'retrieval failed; answering without reference material');
         this.lastRetrieval = undefined;
       }
-      const reference = formatTurnContext(context);
+      const reference = referenceItems(context, question, lastUser.createdAt);
       if (reference) {
         chatCtx = chatCtx.copy();
-        chatCtx.insert(
-          llm.ChatMessage.create({ role: 'system', content: reference, createdAt: lastUser.createdAt - 1 }),
-        );
+        chatCtx.insert(reference);
       }
       chatCtx = this.withCameraStill(chatCtx, lastUser, question);
     }

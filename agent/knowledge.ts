@@ -6,6 +6,7 @@ import {
   redeemLinkCode,
   storeMemory,
   type Database,
+  type LinkOutcome,
   type Memory,
   type MemoryKind,
 } from '../db/index.ts';
@@ -15,6 +16,8 @@ import { sourcesFromHits, type TurnContext } from './reference-context.ts';
 /** How many passages and memories one turn gets. */
 const PASSAGES_PER_TURN = 5;
 const MEMORIES_PER_TURN = 5;
+/** Stored facts looked at when asked to forget one; the first that passes the check goes. */
+const FORGET_CANDIDATES = 3;
 
 /**
  * What the assistant knows about one user: their documents (plus shared ones) and
@@ -52,27 +55,31 @@ export class Knowledge {
     });
   }
 
-  /** Forgets the stored fact that best matches `description`; returns what was forgotten. */
-  async forget(description: string): Promise<string[]> {
+  /**
+   * Forgets the stored facts that best match `description` and that `accept` agrees
+   * to (the caller checks them against what the user said); returns what was forgotten.
+   */
+  async forget(description: string, accept: (memory: Memory) => boolean): Promise<string[]> {
     const embedding = await this.embed(description);
     const matches = await recallMemories(this.database.pool, {
       userId: this.userId,
       text: description,
       embedding,
-      limit: 1,
+      limit: FORGET_CANDIDATES,
       kinds: ['fact'],
     });
+    const chosen = matches.filter(accept).slice(0, 1);
     const deleted = await deleteMemories(
       this.database.pool,
       this.userId,
-      matches.map((memory) => memory.id),
+      chosen.map((memory) => memory.id),
     );
-    return deleted > 0 ? matches.map((memory) => memory.text) : [];
+    return deleted > 0 ? chosen.map((memory) => memory.text) : [];
   }
 
-  /** Redeems a web account's link code for this (phone) user; see db `redeemLinkCode`. */
-  linkAccount(code: string): Promise<boolean> {
-    return redeemLinkCode(this.database.pool, this.userId, code);
+  /** Redeems a web account's link code for this (phone) user during a call; see db `redeemLinkCode`. */
+  linkAccount(code: string, conversationId: string): Promise<LinkOutcome> {
+    return redeemLinkCode(this.database.pool, this.userId, code, conversationId);
   }
 
   private async embed(text: string): Promise<number[] | null> {

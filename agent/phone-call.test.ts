@@ -64,7 +64,7 @@ describe('a phone call through a room-less session', () => {
           toolCalls: [{ name: 'transfer_to_human', arguments: {} }],
         };
       }
-      const link = /link my account code (\d{6})/.exec(request.lastUserText);
+      const link = /link my account code (\d{8})/.exec(request.lastUserText);
       if (link) return { toolCalls: [{ name: 'link_web_account', arguments: { code: link[1] ?? '' } }] };
       if (/goodbye/i.test(request.lastUserText))
         return { text: 'Goodbye!', toolCalls: [{ name: 'end_call', arguments: {} }] };

@@ -1,6 +1,7 @@
 import { llm } from '@livekit/agents';
 import type { Logger } from 'pino';
 import { SUMMARY_INSTRUCTIONS } from './instructions.ts';
+import { APP_WRITTEN } from './user-words.ts';
 
 /** Longest transcript sent for summarizing, in characters (the end of long conversations). */
 const MAX_TRANSCRIPT_CHARACTERS = 12_000;
@@ -8,6 +9,11 @@ const MAX_TRANSCRIPT_CHARACTERS = 12_000;
 /**
  * A short summary of a finished conversation, kept as a memory for later ones.
  * Undefined when there was nothing worth keeping or the model failed (logged).
+ *
+ * Only the user's own messages are summarized: the assistant's answers quote
+ * documents and tool results, and a summary of them would turn document text into
+ * a memory ("laundering" an injected instruction into later conversations). Upload
+ * notices the app wrote in the user's name are left out for the same reason.
  */
 export async function summarizeConversation(
   model: llm.LLM,
@@ -17,9 +23,11 @@ export async function summarizeConversation(
   const lines = history.items
     .filter(
       (item): item is llm.ChatMessage =>
-        item.type === 'message' && (item.role === 'user' || item.role === 'assistant'),
+        item.type === 'message' && item.role === 'user' && item.extra[APP_WRITTEN] !== true,
     )
-    .map((message) => `${message.role === 'user' ? 'User' : 'Assistant'}: ${message.textContent ?? ''}`);
+    .map((message) => message.textContent?.trim() ?? '')
+    .filter((text) => text !== '')
+    .map((text) => `User: ${text}`);
   if (lines.length === 0) return undefined;
   const transcript = lines.join('\n').slice(-MAX_TRANSCRIPT_CHARACTERS);
   const chatCtx = new llm.ChatContext();

@@ -1,5 +1,6 @@
 import { llm, type voice } from '@livekit/agents';
 import type { NormalizedImage } from '../media/index.ts';
+import { APP_WRITTEN } from './user-words.ts';
 
 /** A normalized image as a data URL the language model plugin sends as is. */
 export function imageDataUrl(image: Pick<NormalizedImage, 'data' | 'mime'>): string {
@@ -27,6 +28,8 @@ export async function addUploadedImage(
   const context = agent.chatCtx.copy();
   context.addMessage({
     role: 'user',
+    // Written by the app: not the user's words (tools that need those skip it).
+    extra: { [APP_WRITTEN]: true },
     content: [
       `(I uploaded an image named "${safeFileName(fileName)}". Use it to answer my next questions.)`,
       llm.createImageContent({ image: imageDataUrl(image), inferenceDetail: 'auto', mimeType: image.mime }),

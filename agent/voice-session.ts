@@ -17,6 +17,7 @@ import {
 } from './phone-call.ts';
 import type { CameraFrames } from './camera.ts';
 import { Knowledge } from './knowledge.ts';
+import { UserTurn } from './user-words.ts';
 import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
 import { initializeAgentsLogging } from './logging.ts';
@@ -112,14 +113,22 @@ export async function startVoiceSession(
   const knowledge = new Knowledge(database, options.embedder, options.userId, logger);
   const recorder = new TranscriptRecorder(database, conversationId, emit, logger);
   const onPhone = options.channel === 'phone';
+  const userTurn = new UserTurn();
   const agent = new Assistant({
     knowledge,
     conversationId,
+    userTurn,
     observer: recorder,
     ...(options.camera ? { camera: options.camera, cameraEveryTurn: config.cameraEveryTurn } : {}),
     ...(onPhone ? { instructions: ASSISTANT_INSTRUCTIONS + PHONE_INSTRUCTIONS } : {}),
     ...(onPhone && options.call
-      ? { extraTools: phoneTools(options.call, { link: (code) => knowledge.linkAccount(code) }) }
+      ? {
+          extraTools: phoneTools(
+            options.call,
+            { link: (code) => knowledge.linkAccount(code, conversationId) },
+            userTurn,
+          ),
+        }
       : {}),
     ...(logger ? { logger } : {}),
   });
