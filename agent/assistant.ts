@@ -9,7 +9,13 @@ import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
 import type { NamedTools } from './phone-call.ts';
 import type { Knowledge } from './knowledge.ts';
 import { memoryTools } from './memory-tools.ts';
-import { citationsFor, formatSearchResult, referenceItems, type Source, type TurnContext } from './reference-context.ts';
+import {
+  citationsFor,
+  referenceItems,
+  searchResult,
+  type Source,
+  type TurnContext,
+} from './reference-context.ts';
 import { APP_WRITTEN, UserTurn } from './user-words.ts';
 
 /** Receives what the Assistant learns about its answers, for transcripts and clients. */
@@ -78,7 +84,7 @@ export class Assistant extends voice.Agent {
               id: `S${100 + offset + index + 1}`,
             }));
             this.toolSources.push(...sources);
-            return formatSearchResult(sources);
+            return searchResult(sources);
           },
         }),
         ...memoryTools(knowledge, options.conversationId, turn),
