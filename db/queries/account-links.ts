@@ -54,7 +54,7 @@ interface CallerState {
   now: Date;
   link_tries: number | null;
   link_tries_at: Date | null;
-  link_failures: number | null;
+  link_failures: number;
 }
 
 /**
@@ -74,14 +74,20 @@ export async function redeemLinkCode(
   const digits = digitsOf(code);
   if (digits.length !== LINK_CODE_DIGITS) return { status: 'malformed' };
   return transaction(pool, async (client) => {
-    const { rows } = await client.query<CallerState>(
-      `select now() as now, u.link_tries, u.link_tries_at,
-              (select link_failures from conversations where id = $2 and user_id = u.id) as link_failures
-         from users u where u.id = $1 for update`,
-      [userId, conversationId],
+    // Lock the caller first; read the call's count after, in a statement of its own, so it
+    // sees what tries that held the lock before committed (read committed: a new snapshot).
+    const { rows } = await client.query<Omit<CallerState, 'link_failures'>>(
+      'select now() as now, link_tries, link_tries_at from users where id = $1 for update',
+      [userId],
     );
-    const state = rows[0];
-    if (!state || state.link_failures === null) return { status: 'locked', scope: 'call', until: null };
+    const { rows: calls } = await client.query<{ link_failures: number }>(
+      'select link_failures from conversations where id = $1 and user_id = $2',
+      [conversationId, userId],
+    );
+    const caller = rows[0];
+    const failures = calls[0]?.link_failures;
+    if (!caller || failures === undefined) return { status: 'locked', scope: 'call', until: null };
+    const state: CallerState = { ...caller, link_failures: failures };
     if (state.link_failures >= LINK_FAILURES_PER_CALL)
       return { status: 'locked', scope: 'call', until: null };
     const tries = triesAvailable(state);
