@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listMemories, resolveUser } from '../db/index.ts';
+import { listMemories, resolveUser, storeMemory } from '../db/index.ts';
 import { speak, speechFixture, VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
 
 describe('memory across sessions', () => {
@@ -74,5 +74,49 @@ describe('memory across sessions', () => {
     const strangerRequest = harness.openai.chatBodies().at(-1);
     expect(JSON.stringify(strangerRequest?.messages)).not.toContain('4312');
     await third.voice.close();
+  });
+
+  it('forgets a fact only when the user asks to in this turn, and only the one they described', async () => {
+    const pool = harness.test.database.pool;
+    const userId = await resolveUser(pool, { kind: 'web', value: 'memory-forgetter' });
+    for (const fact of ['Their locker code is 4312.', 'Their car is a blue Volvo.']) {
+      const [embedding] = await harness.embedder.embed([fact]);
+      await storeMemory(pool, {
+        userId,
+        kind: 'fact',
+        text: fact,
+        embedding: embedding ?? null,
+        embeddingModel: 'test',
+      });
+    }
+    const facts = async () =>
+      (await listMemories(pool, userId, { kinds: ['fact'] })).map((memory) => memory.text).sort();
+    const { voice } = await harness.startSession(userId);
+    const toolOutputs = () =>
+      harness.openai
+        .chatBodies()
+        .flatMap((body) => body.messages.filter((message) => message.role === 'tool'));
+    async function turn(text: string, fact: string): Promise<string> {
+      const before = harness.openai.chatBodies().length;
+      harness.openai.chatReplies.push(
+        { toolCalls: [{ name: 'forget', arguments: { fact } }] },
+        { text: 'Okay.' },
+      );
+      voice.sendText(text);
+      await waitFor(() => harness.openai.chatBodies().length >= before + 2, 20_000, 'the tool round trip');
+      return String(toolOutputs().at(-1)?.content);
+    }
+
+    // The model decides on its own to forget: the user asked nothing of the kind.
+    expect(await turn('what car do I drive', 'car')).toContain('did not ask to forget');
+    // Asked, but the model describes something the user did not mention.
+    expect(await turn('please forget my locker code', 'blue Volvo')).toContain("user's own words");
+    expect(await facts()).toEqual(['Their car is a blue Volvo.', 'Their locker code is 4312.']);
+    // Asked, and described with their words: that fact goes, the other stays.
+    expect(await turn('please forget my locker code', 'locker code')).toContain(
+      'Forgot: Their locker code is 4312.',
+    );
+    expect(await facts()).toEqual(['Their car is a blue Volvo.']);
+    await voice.close();
   });
 });

@@ -115,7 +115,8 @@ export function referenceItems(
 ): [llm.FunctionCall, llm.FunctionCallOutput] | undefined {
   const reference = referenceData(context);
   if (reference === undefined) return undefined;
-  const callId = `reference_${randomUUID()}`;
+  // OpenAI refuses tool call ids longer than 40 characters.
+  const callId = `reference_${randomUUID().replaceAll('-', '').slice(0, 24)}`;
   return [
     llm.FunctionCall.create({
       callId,
