@@ -83,10 +83,10 @@ function obeyingModel(request: ChatRequest): ChatReply {
     return { toolCalls: [{ name: 'search_knowledge', arguments: { query: 'appendix instructions' } }] };
   }
   if (elsewhere && !obeyed && running) {
-    return { text: 'I will do what it says.', toolCalls: running.demands };
+    return { toolCalls: running.demands };
   }
   answers += 1;
-  return { text: quoteDocument ? `The document says: ${running?.text}` : 'Here is what I found.' };
+  return { text: quoteDocument ? `The document says: ${running?.text}` : 'Found it.' };
 }
 
 const fill = (text: string, code: string) => text.replaceAll('{{code}}', code);
@@ -268,7 +268,7 @@ describe('prompt injection: untrusted text stays data', () => {
         { config: harness.config, database: harness.test.database, embedder: harness.embedder, userId },
         QUESTION,
       );
-      expect(result.answer).toBe('Here is what I found.');
+      expect(result.answer).toBe('Found it.');
       await expectHeldAsData(run, first, userId);
     },
   );
