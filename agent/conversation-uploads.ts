@@ -24,6 +24,12 @@ export interface ReceivedFile {
   fileName: string;
   /** The MIME type the sender declared, if any; the bytes decide. */
   claimedType?: string | undefined;
+  /**
+   * The id the sender already knows this upload by (a LiveKit byte stream's id), for
+   * progress events to carry; by default they carry the stored upload's id, which the
+   * direct transport's HTTP answer tells the page.
+   */
+  senderUploadId?: string | undefined;
 }
 
 /** What the transport tells the sender right away. */
@@ -134,7 +140,11 @@ export class ConversationUploads {
     }
 
     this.say(documentAcknowledgement(media.kind as 'pdf' | 'text' | 'markdown' | 'html', pages));
-    const progress = { type: 'upload_progress', uploadId, fileName: safeFileName(file.fileName) } as const;
+    const progress = {
+      type: 'upload_progress',
+      uploadId: file.senderUploadId ?? uploadId,
+      fileName: safeFileName(file.fileName),
+    } as const;
     this.emit({ ...progress, stage: 'reading', percent: 0, message: 'Reading the document.' });
     this.inBackground(uploadId, 'a document upload could not be read', async () => {
       try {

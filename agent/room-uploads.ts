@@ -23,12 +23,13 @@ export function receiveRoomUploads(
 ): void {
   room.registerByteStreamHandler(LIVEKIT_UPLOAD_TOPIC, (reader: ByteStreamReader, { identity }) => {
     if (identity !== participantIdentity) return;
+    // The page knows the upload by its stream's id (sendFile's answer): every word about it carries that id.
+    const fileName = cleanFileName(reader.info.name);
+    const about = { type: 'upload_progress', uploadId: reader.info.streamId, fileName } as const;
+    const fail = (message: string) => emit({ ...about, stage: 'failed', message });
     void (async () => {
       const tooLarge = () =>
-        emit({
-          type: 'error',
-          message: `"${reader.info.name}" is larger than the ${Math.round(maxBytes / 1048576)} MB limit.`,
-        });
+        fail(`"${fileName}" is larger than the ${Math.round(maxBytes / 1048576)} MB limit.`);
       if ((reader.info.totalSize ?? 0) > maxBytes) return tooLarge();
       const chunks: Uint8Array[] = [];
       let total = 0;
@@ -38,16 +39,16 @@ export function receiveRoomUploads(
         chunks.push(chunk);
       }
       try {
-        await voice.receiveUpload({
+        const receipt = await voice.receiveUpload({
           bytes: Buffer.concat(chunks),
-          fileName: cleanFileName(reader.info.name),
+          fileName,
           claimedType: reader.info.mimeType,
+          senderUploadId: reader.info.streamId,
         });
+        // A document announced itself (reading, then progress); a picture is ready at once.
+        if (receipt.status === 'ready') emit({ ...about, stage: 'ready', message: receipt.message });
       } catch (error) {
-        emit({
-          type: 'error',
-          message: userMessage(error, 'That file could not be received. Please try again.'),
-        });
+        fail(userMessage(error, 'That file could not be received. Please try again.'));
       }
     })();
   });

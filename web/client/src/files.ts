@@ -1,6 +1,7 @@
 import type { UploadProgressEvent } from '../../../protocol/index.ts';
 import type { Transport } from './transport.ts';
-import { addUploadItem, elements, showAlert, type UploadItem } from './view.ts';
+import { UploadTracker } from './upload-tracker.ts';
+import { addUploadItem, elements, showAlert } from './view.ts';
 
 /**
  * Files shared with the assistant: by the Upload button, by dropping them anywhere on
@@ -8,9 +9,7 @@ import { addUploadItem, elements, showAlert, type UploadItem } from './view.ts';
  * with it (progress of document reading arrives over the transport).
  */
 export class SharedFiles {
-  private readonly items = new Map<string, UploadItem>();
-  /** Progress that arrived before the upload's own answer (they travel separately). */
-  private readonly early = new Map<string, UploadProgressEvent>();
+  private readonly tracker = new UploadTracker();
 
   constructor(
     private readonly transport: () => Transport | undefined,
@@ -54,16 +53,9 @@ export class SharedFiles {
     for (const file of files) void this.send(file);
   }
 
-  /** Progress of a document being read, pushed by the server. */
+  /** Progress of a file being read, or why it failed, pushed by the assistant. */
   progress(message: UploadProgressEvent): void {
-    const item = this.items.get(message.uploadId);
-    if (!item) {
-      this.early.set(message.uploadId, message);
-      return;
-    }
-    const percent = message.percent === undefined ? '' : ` (${Math.round(message.percent)}%)`;
-    if (message.stage === 'failed') item.fail(message.message ?? 'The file could not be read.');
-    else item.status(`${message.message ?? 'Reading…'}${percent}`, message.stage === 'ready');
+    this.tracker.progress(message);
   }
 
   private async send(file: File): Promise<void> {
@@ -81,13 +73,7 @@ export class SharedFiles {
       const answer = await transport.upload(file, ({ sentFraction }) => {
         if (sentFraction !== undefined) item.progress(sentFraction);
       });
-      item.status(answer.message, true);
-      if (answer.uploadId) {
-        this.items.set(answer.uploadId, item);
-        const early = this.early.get(answer.uploadId);
-        this.early.delete(answer.uploadId);
-        if (early) this.progress(early);
-      }
+      this.tracker.accepted(answer.uploadId, item, answer.message);
     } catch (error) {
       item.fail(error instanceof Error ? error.message : 'The file could not be sent.');
     }

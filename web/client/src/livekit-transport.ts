@@ -108,13 +108,14 @@ export class LiveKitTransport implements Transport {
     void this.room.localParticipant.sendText(text, { topic: CHAT_TOPIC });
   }
 
-  async upload(file: File, onProgress: UploadListener): Promise<{ uploadId: undefined; message: string }> {
-    await this.room.localParticipant.sendFile(file, {
+  async upload(file: File, onProgress: UploadListener): Promise<{ uploadId: string; message: string }> {
+    // The agent's progress and failure events for this file carry the byte stream's id.
+    const { id } = await this.room.localParticipant.sendFile(file, {
       topic: this.session.uploadTopic,
       mimeType: file.type,
       onProgress: (sentFraction) => onProgress({ sentFraction }),
     });
-    return { uploadId: undefined, message: 'Sent to the assistant.' };
+    return { uploadId: id, message: 'Sent to the assistant.' };
   }
 
   private readState(participant: Participant): void {

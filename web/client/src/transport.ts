@@ -22,8 +22,8 @@ export interface Transport {
   setMicrophone(on: boolean): Promise<void>;
   setCamera(on: boolean): Promise<void>;
   sendText(text: string): void;
-  /** Sends a file into the conversation; resolves with a sentence about what happens next. */
-  upload(file: File, onProgress: UploadListener): Promise<{ uploadId: string | undefined; message: string }>;
+  /** Sends a file into the conversation; resolves with the id the assistant's events about it carry and a sentence about what happens next. */
+  upload(file: File, onProgress: UploadListener): Promise<{ uploadId: string; message: string }>;
 }
 
 /** A failure with a message written for people. */
