@@ -205,7 +205,7 @@ async function converse(page: Page, fakes: Fakes, url: string): Promise<void> {
   // "Forget me", confirmed.
   // Linking a phone: the page shows a one-time code to say on a call.
   await page.locator('#phone-link').click();
-  await page.getByText(/link my account, code \d \d \d \d \d \d/).waitFor({ timeout: 10_000 });
+  await page.getByText(/link my account, code \d \d \d \d \d \d \d \d"/).waitFor({ timeout: 10_000 });
 
   await page.locator('#forget').click();
   await page.locator('#forget-confirm').click();
