@@ -12,7 +12,8 @@ import type { ConversationEvent } from './events.ts';
  *   conversation runs (audio sent before `ready` is dropped).
  * - A message that is not valid JSON of a known shape, audio before `hello`, a second
  *   `hello` or an oversized frame closes that socket with code 1008 and a reason saying
- *   what was wrong. Other sockets are not affected.
+ *   what was wrong; a message over 1 MB with 1009; sending faster than the socket's
+ *   budget (web/server/socket-budget.ts) with 4029. Other sockets are not affected.
  * - `audio_clear` means the agent was interrupted: drop all buffered agent audio now.
  */
 
@@ -42,6 +43,14 @@ export const CloseCode = {
   internalError: 1011,
   /** The server is shutting down. */
   goingAway: 1001,
+  /** A message was larger than the socket accepts (1 MB); sent by the WebSocket library itself. */
+  messageTooBig: 1009,
+  /**
+   * The client sent faster than its budget (audio faster than real time, camera frames
+   * faster than about one a second, too many messages); an `error` message says so first
+   * and the reason names which. Like HTTP 429.
+   */
+  overBudget: 4029,
 } as const;
 
 /** Client to server. */

@@ -4,6 +4,7 @@ import type { RawData, WebSocket } from 'ws';
 import { CloseCode, type ClientMessage, type ServerMessage } from '../../protocol/index.ts';
 import type { ConversationChannel, LiveConversation, StartConversation } from './conversation.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
+import { SocketBudgets, type Overrun } from './socket-budget.ts';
 import { audioFrameProblem, closeReason, parseClientMessage } from './socket-messages.ts';
 
 /** How long a new socket may stay silent before its `hello`, in ms. */
@@ -38,6 +39,9 @@ export function serveDirectSocket(options: DirectSocketOptions): void {
   let pending: ClientMessage[] = [];
   let outputSampleRate: number | undefined;
   let cameraErrorShown = false;
+  // Once a close is decided, nothing more the client sends is acted on.
+  let closing = false;
+  const budgets = new SocketBudgets();
   let ended: Promise<void> = Promise.resolve();
   let markClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (markClosed = resolve));
@@ -57,6 +61,7 @@ export function serveDirectSocket(options: DirectSocketOptions): void {
     },
   };
   const disconnect = async (code: number, reason: string) => {
+    closing = true;
     if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) {
       socket.close(code, closeReason(reason));
       setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
@@ -67,6 +72,11 @@ export function serveDirectSocket(options: DirectSocketOptions): void {
   const violate = (reason: string) => {
     logger?.info({ sessionId, reason }, 'closing a direct socket that broke the protocol');
     void disconnect(CloseCode.policyViolation, reason);
+  };
+  const overrun = ({ reason, message }: Overrun) => {
+    logger?.warn({ sessionId, reason }, 'closing a direct socket that sent over its budget');
+    send({ type: 'error', message });
+    void disconnect(CloseCode.overBudget, reason);
   };
   const helloTimer = setTimeout(
     () => violate('expected a hello message first'),
@@ -108,11 +118,15 @@ export function serveDirectSocket(options: DirectSocketOptions): void {
   };
 
   const receive = (data: RawData, isBinary: boolean) => {
+    // The rest of a flood, or what follows a violation: dropped, never queued.
+    if (closing) return;
     const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
     if (isBinary) {
       if (state === 'awaiting-hello') return violate('audio arrived before the hello message');
       const problem = audioFrameProblem(bytes.length, captureSampleRate);
       if (problem) return violate(problem);
+      const over = budgets.audioSamples(bytes.length / 2);
+      if (over) return overrun(over);
       // Audio arriving while the conversation starts has nobody to hear it.
       if (state !== 'live' || !conversation) return;
       // A copy: aligned for Int16Array, and independent of the socket's buffers.
@@ -124,10 +138,13 @@ export function serveDirectSocket(options: DirectSocketOptions): void {
     const parsed = parseClientMessage(bytes.toString('utf8'));
     if (!parsed.ok) return violate(parsed.reason);
     const message = parsed.message;
+    const over = budgets.message(message.type);
+    if (over) return overrun(over);
     if (message.type === 'hello') {
       if (state !== 'awaiting-hello') return violate('hello was already received');
       clearTimeout(helloTimer);
       captureSampleRate = message.sampleRate;
+      budgets.startAudio(captureSampleRate);
       state = 'starting';
       void begin();
     } else if (state === 'awaiting-hello') {

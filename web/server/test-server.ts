@@ -187,6 +187,7 @@ export class RecordingConversation implements LiveConversation {
   /** What the assistant said (upload acknowledgements). */
   readonly spoken: string[] = [];
   cameraFrames = 0;
+  camerasOff = 0;
   closed = false;
   private pipeline: ConversationUploads | undefined;
 
@@ -207,7 +208,9 @@ export class RecordingConversation implements LiveConversation {
   async showCameraFrame(): Promise<void> {
     this.cameraFrames++;
   }
-  hideCamera(): void {}
+  hideCamera(): void {
+    this.camerasOff++;
+  }
   /** The agent's real upload pipeline, with the language model side recorded instead. */
   receiveFile(file: ReceivedFile): Promise<UploadReceipt> {
     if (!this.uploads) throw new Error('this recording conversation takes no uploads');
