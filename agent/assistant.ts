@@ -16,6 +16,7 @@ import {
   type Source,
   type TurnContext,
 } from './reference-context.ts';
+import { retrievalKey } from './retrieval-prefetch.ts';
 import { APP_WRITTEN, UserTurn } from './user-words.ts';
 
 /** Receives what the Assistant learns about its answers, for transcripts and clients. */
@@ -59,7 +60,9 @@ export class Assistant extends voice.Agent {
   private readonly camera: CameraFrames | undefined;
   private readonly cameraEveryTurn: boolean;
   /** The last retrieval, reused while the same user message is being answered (tool round trips). */
-  private lastRetrieval: { text: string; context: Promise<TurnContext> } | undefined;
+  private lastRetrieval: { key: string; context: Promise<TurnContext> } | undefined;
+  /** A retrieval started on interim transcripts ({@link prefetchRetrieval}), used if the final says the same. */
+  private prefetched: { key: string; context: Promise<TurnContext> } | undefined;
   /** Sources found by `search_knowledge` during the current answer. */
   private toolSources: Source[] = [];
   /** The user's words of the turn being answered (remember, forget and linking check against them). */
@@ -114,9 +117,13 @@ export class Assistant extends voice.Agent {
     this.turn.update(question);
     let context: TurnContext = { sources: [], memories: [] };
     if (lastUser && question !== '') {
-      if (this.lastRetrieval?.text !== question) {
+      const key = retrievalKey(question);
+      if (this.lastRetrieval?.key !== key) {
         this.toolSources = [];
-        this.lastRetrieval = { text: question, context: this.knowledge.retrieve(question) };
+        this.lastRetrieval =
+          this.prefetched?.key === key
+            ? this.prefetched
+            : { key, context: this.knowledge.retrieve(question) };
       }
       try {
         context = await this.lastRetrieval.context;
@@ -124,6 +131,7 @@ export class Assistant extends voice.Agent {
         // Retrieval is an aid: answer without it rather than not at all.
         this.logger?.error({ err: error }, 'retrieval failed; answering without reference material');
         this.lastRetrieval = undefined;
+        this.prefetched = undefined;
       }
       const reference = referenceItems(context, question, lastUser.createdAt);
       if (reference) {
@@ -136,6 +144,19 @@ export class Assistant extends voice.Agent {
     const upstream = await voice.Agent.default.llmNode(this, chatCtx, toolCtx, modelSettings);
     if (!upstream) return null;
     return this.filterCitations(upstream, [...context.sources, ...this.toolSources]);
+  }
+
+  /**
+   * Starts retrieving for words the user is still saying (stable interim transcripts); a
+   * final transcript with the same words then uses this retrieval instead of starting one.
+   */
+  prefetchRetrieval(text: string): Promise<unknown> {
+    const key = retrievalKey(text);
+    if (key === '' || this.prefetched?.key === key) return Promise.resolve();
+    const context = this.knowledge.retrieve(text);
+    this.prefetched = { key, context };
+    // A failed prefetch is retried when the answer starts; never an unhandled rejection.
+    return context.catch(() => undefined);
   }
 
   /** Attaches the camera's latest still to the user's message when the turn is about it. */

@@ -18,6 +18,7 @@ import {
 import type { CameraFrames } from './camera.ts';
 import { Knowledge } from './knowledge.ts';
 import { UserTurn } from './user-words.ts';
+import { RetrievalPrefetch } from './retrieval-prefetch.ts';
 import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
 import { initializeAgentsLogging } from './logging.ts';
@@ -175,9 +176,12 @@ export async function startVoiceSession(
       emit,
     ) as unknown as typeof session.output.transcription;
   }
-  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (event) =>
-    turnTaking.observeTranscript(event.transcript, event.isFinal, event.language),
-  );
+  const prefetch = new RetrievalPrefetch((text) => agent.prefetchRetrieval(text));
+  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (event) => {
+    turnTaking.observeTranscript(event.transcript, event.isFinal, event.language);
+    prefetch.observe(turnTaking.heardText, event.isFinal);
+  });
+  turnTaking.onDecision((signals) => prefetch.silence(signals.text, signals.textIsFinal));
   recorder.attach(session);
   faults.attach(session);
   watchSpeechToText(session, (speechMs) => {

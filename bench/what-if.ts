@@ -1,4 +1,5 @@
 import type { inference, voice } from '@livekit/agents';
+import { Assistant } from '../agent/assistant.ts';
 import { numberOption } from './report.ts';
 
 /**
@@ -12,6 +13,7 @@ import { numberOption } from './report.ts';
  * --preemptive-tts       start TTS on the preemptive reply before the turn is committed
  * --min-interruption-ms N  speech needed to interrupt the agent (the session options the
  *                        framework reads on every VAD frame; no public setter in 1.9)
+ * --no-prefetch          no retrieval started on stable interim transcripts (what it buys)
  * --vad-per-session      a Silero VAD loaded for each session instead of the shared one
  *                        (the shared VAD keeps every stream it ever made: see the README)
  */
@@ -21,6 +23,7 @@ export interface WhatIf {
   preemptiveTts?: boolean;
   minInterruptionMs?: number;
   vadPerSession?: boolean;
+  noPrefetch?: boolean;
 }
 
 export function whatIfFromOptions(options: Map<string, string>): WhatIf {
@@ -29,6 +32,7 @@ export function whatIfFromOptions(options: Map<string, string>): WhatIf {
   if (options.has('eot-threshold')) whatIf.eotThreshold = numberOption(options, 'eot-threshold', 0.36);
   if (options.has('preemptive-tts')) whatIf.preemptiveTts = true;
   if (options.has('vad-per-session')) whatIf.vadPerSession = true;
+  if (options.has('no-prefetch')) whatIf.noPrefetch = true;
   if (options.has('min-interruption-ms'))
     whatIf.minInterruptionMs = numberOption(options, 'min-interruption-ms', 400);
   return whatIf;
@@ -42,6 +46,7 @@ export function whatIfLabel(whatIf: WhatIf): string | undefined {
     whatIf.preemptiveTts ? 'preemptive-tts' : undefined,
     whatIf.minInterruptionMs !== undefined ? `min-interruption-${whatIf.minInterruptionMs}` : undefined,
     whatIf.vadPerSession ? 'vad-per-session' : undefined,
+    whatIf.noPrefetch ? 'no-prefetch' : undefined,
   ].filter((part) => part !== undefined);
   return parts.length > 0 ? parts.join('+') : undefined;
 }
@@ -56,6 +61,8 @@ export function applyWhatIf(session: voice.AgentSession, whatIf: WhatIf): void {
       unlikelyThreshold: { en: whatIf.eotThreshold },
     });
   if (whatIf.preemptiveTts) turnHandling.preemptiveGeneration.preemptiveTts = true;
+  if (whatIf.noPrefetch && session.currentAgent instanceof Assistant)
+    session.currentAgent.prefetchRetrieval = () => Promise.resolve();
   if (whatIf.minInterruptionMs !== undefined && turnHandling.interruption)
     turnHandling.interruption.minDuration = whatIf.minInterruptionMs;
 }

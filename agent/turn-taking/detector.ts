@@ -49,6 +49,11 @@ export class TurnTakingDetector extends inference.TurnDetector {
     this.current?.reconsider('transcript');
   }
 
+  /** The words of the current turn so far (finals, then the latest interim). */
+  get heardText(): string {
+    return this.transcript.text;
+  }
+
   /** Subscribes to decisions; returns the unsubscribe function. */
   onDecision(listener: TurnTakingListener): () => void {
     this.decisionListeners.add(listener);

@@ -1,0 +1,107 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { resolveUser, saveDocument } from '../db/index.ts';
+import { speak, speechFixture, VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
+import { RetrievalPrefetch, retrievalKey } from './retrieval-prefetch.ts';
+
+describe('RetrievalPrefetch', () => {
+  /** A prefetch whose retrievals finish when the test says so. */
+  function controlled() {
+    const started: string[] = [];
+    const finishers: (() => void)[] = [];
+    const prefetch = new RetrievalPrefetch((text) => {
+      started.push(text);
+      return new Promise<void>((resolve) => finishers.push(resolve));
+    });
+    const finishOne = async () => {
+      finishers.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    return { prefetch, started, finishOne };
+  }
+
+  it('retrieves for the newest interim words, one retrieval at a time', async () => {
+    const { prefetch, started, finishOne } = controlled();
+    prefetch.observe('what is', false);
+    expect(started).toEqual([]);
+    prefetch.observe('what is the', false);
+    prefetch.observe('what is the blue', false);
+    prefetch.observe('what is the blue valve', false);
+    expect(started).toEqual(['what is the']);
+    await finishOne();
+    // The older waiting wording was replaced by the newest.
+    expect(started).toEqual(['what is the', 'what is the blue valve']);
+    prefetch.observe('What is the blue valve', false);
+    await finishOne();
+    expect(started).toHaveLength(2);
+  });
+
+  it('retrieves at most four wordings per turn, and starts counting again after a final', async () => {
+    const { prefetch, started, finishOne } = controlled();
+    for (const words of ['a b c', 'a b c d', 'a b c d e', 'a b c d e f', 'a b c d e f g']) {
+      prefetch.observe(words, false);
+      await finishOne();
+    }
+    expect(started).toHaveLength(4);
+    prefetch.observe('a b c d e f g', true);
+    prefetch.observe('a b c d e f g h', false);
+    expect(started).toHaveLength(5);
+  });
+
+  it('retrieves interim words when the user falls silent before the final came, not finals', () => {
+    const { prefetch, started } = controlled();
+    prefetch.silence('the blue valve?', true);
+    expect(started).toEqual([]);
+    prefetch.silence('blue valve', false);
+    expect(started).toEqual(['blue valve']);
+  });
+
+  it('compares words, not case or punctuation', () => {
+    expect(retrievalKey('What is the  blue valve?')).toBe(retrievalKey('what is the blue valve'));
+  });
+});
+
+describe('retrieval during speech, in a session', () => {
+  let harness: VoiceHarness;
+  afterEach(() => harness?.close());
+
+  it('embeds the question before the final transcript arrives and reuses it for the answer', async () => {
+    harness = await VoiceHarness.start();
+    const userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'prefetch-user' });
+    const [embedding = null] = await harness.embedder.embed(['The blue valve is part ZX-4471.']);
+    await saveDocument(harness.test.database.pool, {
+      ownerId: userId,
+      title: 'Boiler manual',
+      sourceName: 'boiler.pdf',
+      mimeType: 'application/pdf',
+      sha256: createHash('sha256').update('prefetch').digest('hex'),
+      byteSize: 100,
+      pageCount: 1,
+      embeddingModel: harness.embedder.model,
+      chunks: [
+        { pageStart: 1, pageEnd: 1, heading: null, text: 'The blue valve is part ZX-4471.', embedding },
+      ],
+    });
+    harness.deepgram.transcripts.push('what is my locker code');
+    harness.openai.chatResponder = () => ({ text: 'I do not know it yet.' });
+    const embeddingsBefore = harness.openai.requestsTo('/embeddings').length;
+    const { input } = await harness.startSession(userId);
+    await speak(input, speechFixture('ask-locker'));
+    await waitFor(() => harness.openai.requestsTo('/chat/completions').length > 0, 20_000, 'the answer');
+
+    const finalSentAt = harness.deepgram.connections
+      .flatMap((connection) => connection.sent)
+      .find(({ message }) => message.is_final === true)?.sentAt;
+    const embeddings = harness.openai.requestsTo('/embeddings').slice(embeddingsBefore);
+    expect(finalSentAt).toBeDefined();
+    const inputs = embeddings.map((request) => JSON.stringify(request.body));
+    // The full question was embedded while the user was still being transcribed, and the
+    // answer reused it: no embedding after the final.
+    const full = embeddings.find((request) =>
+      JSON.stringify(request.body).includes('what is my locker code'),
+    );
+    expect(full?.receivedAt).toBeLessThan(finalSentAt!);
+    expect(embeddings.filter((request) => request.receivedAt > finalSentAt!)).toEqual([]);
+    expect(inputs.length).toBeLessThanOrEqual(4);
+  });
+});
