@@ -151,8 +151,10 @@ export async function startVoiceSession(
       // The audio model plus the words heard: see agent/turn-taking/decision.ts.
       turnDetection: turnTaking,
       endpointing: { minDelay: 300, maxDelay: TURN_TAKING.maxDelayMs },
-      // Interruptions by voice activity only: the adaptive mode needs LiveKit's cloud.
-      interruption: { enabled: true, mode: 'vad', minDuration: 400, resumeFalseInterruption: true },
+      // Interruptions by voice activity only: the adaptive mode needs LiveKit's cloud. 250 ms
+      // of speech stops the agent within 300 ms of the user's onset (bench barge-in); shorter
+      // noises pause it at most, and it resumes when no words come (a false interruption).
+      interruption: { enabled: true, mode: 'vad', minDuration: 250, resumeFalseInterruption: true },
       preemptiveGeneration: { enabled: true },
     },
     userAwayTimeout: null,

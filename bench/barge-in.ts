@@ -126,7 +126,7 @@ try {
     const blip = kinds[index % kinds.length]!;
     const clearsBefore = session.clears.length;
     const { onsetAt } = await session.microphone.say(blip);
-    // An interruption needs 400 ms of speech, then a pause is held until a transcript comes.
+    // An interruption needs `minDuration` (250 ms) of speech, then a pause is held until a transcript comes.
     await sleep(1000);
     const interrupted = session.clears.slice(clearsBefore).some((at) => at >= onsetAt);
     // Held playback shows as a gap in the released frames that later resumes.

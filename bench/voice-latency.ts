@@ -243,6 +243,10 @@ const metrics: Metric[] = [
     [...synthetic, ...human].map((turn) => turn.preemptiveUsed),
   ),
   fraction(
+    'retrieval-started-on-interim-words',
+    [...synthetic, ...human].map((turn) => turn.retrievalPrefetched),
+  ),
+  fraction(
     'pipeline-critical',
     [...synthetic, ...human].map((turn) => turn.critical === 'pipeline'),
   ),

@@ -38,6 +38,8 @@ export interface TurnTimeline {
   ttsFirstAudio: number | undefined;
   /** The reply's speech was created before the turn was committed: preemptive generation was used. */
   preemptiveUsed: boolean;
+  /** The answer's retrieval was started on interim words, before the final transcript. */
+  retrievalPrefetched: boolean;
   /** Generations started for this turn (more than one: a preemptive one was thrown away). */
   generations: number;
   /** The audio end-of-turn model's raw probability and its threshold. */
@@ -106,13 +108,26 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
     .find((candidate) => candidate.startedAt >= onsetPerformance - 200 && candidate.transcript !== '');
   const requests = fakes.openai.requests.slice(marks.openaiRequests);
   const firstFramePerformance = firstFrame.at - (Date.now() - performance.now());
-  const embeddings = requests.find((request) => request.path.endsWith('/embeddings'));
   // The chat request that answered: the last one before the reply's audio.
   const chat = requests
     .filter(
       (request) => request.path.endsWith('/chat/completions') && request.receivedAt < firstFramePerformance,
     )
     .at(-1);
+  // The embedding that answer used: the last one asked for before it (earlier ones were
+  // retrievals started on interim words that the final did not match).
+  const embeddings = requests
+    .filter(
+      (request) =>
+        request.path.endsWith('/embeddings') && (chat === undefined || request.receivedAt <= chat.receivedAt),
+    )
+    .at(-1);
+  // Started on interim words, before the final transcript was sent: off the critical path.
+  const prefetched =
+    embeddings !== undefined &&
+    utterance?.finalSentAt !== undefined &&
+    embeddings.receivedAt < utterance.finalSentAt;
+  const preemptiveTts = session.voice.session.sessionOptions.turnHandling.preemptiveGeneration.preemptiveTts;
   const context = fakes.elevenlabs.connections
     .flatMap((connection) => connection.contexts.map((entry) => ({ connection, entry })))
     .find(({ entry }) => entry.firstTextAt >= onsetPerformance && entry.text.trim() !== '');
@@ -132,7 +147,8 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
   const accounted = accountedFor({
     vadSpeechEnd: vadSpeechEnd ?? 0,
     waitMs: decision?.waitMs ?? ENDPOINTING.minDelay,
-    retrieval: marks.retrieval,
+    retrieval: marks.retrieval && !prefetched,
+    preemptiveTts,
   });
   const voiceToVoice = firstFrame.at - t0;
   return {
@@ -149,6 +165,7 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
     ttsTextSent: since(toWall(trigger?.receivedAt)),
     ttsFirstAudio: since(toWall(context?.entry.firstAudioAt)),
     preemptiveUsed: reply !== undefined && eou !== undefined && reply.at < eou.at,
+    retrievalPrefetched: marks.retrieval && prefetched,
     generations: created.length,
     eotProbability: decision?.probability,
     eotThreshold: eot?.kind === 'eot-prediction' ? eot.threshold : undefined,
@@ -172,13 +189,23 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
 
 /**
  * What the fakes and the committed endpointing account for in one turn (ms after t0):
- * max(VAD speech end + max(VAD silence, the decision's wait), STT + embeddings + LLM) + TTS.
+ * max(VAD speech end + max(VAD silence, the decision's wait), STT + embeddings + LLM) + TTS,
+ * where the embeddings count only when the retrieval started after the final transcript,
+ * and with preemptive TTS the TTS starts on the first token, so only the pipeline waits for it:
+ * max(endpointing, STT + embeddings + LLM + TTS).
  */
-export function accountedFor(turn: { vadSpeechEnd: number; waitMs: number; retrieval: boolean }): number {
+export function accountedFor(turn: {
+  vadSpeechEnd: number;
+  waitMs: number;
+  retrieval: boolean;
+  preemptiveTts?: boolean;
+}): number {
   const endpointing = turn.vadSpeechEnd + Math.max(ENDPOINTING.vadSilence, turn.waitMs);
   const pipeline =
     FAKE_LATENCY.sttFinal + (turn.retrieval ? FAKE_LATENCY.embeddings : 0) + FAKE_LATENCY.llmFirstToken;
-  return Math.max(endpointing, pipeline) + FAKE_LATENCY.ttsFirstAudio;
+  return turn.preemptiveTts
+    ? Math.max(endpointing, pipeline + FAKE_LATENCY.ttsFirstAudio)
+    : Math.max(endpointing, pipeline) + FAKE_LATENCY.ttsFirstAudio;
 }
 
 /** Differences between consecutive points of the critical path, for "where the time goes". */
