@@ -18,7 +18,6 @@ import {
 import type { CameraFrames } from './camera.ts';
 import { Knowledge } from './knowledge.ts';
 import { UserTurn } from './user-words.ts';
-import { RetrievalPrefetch } from './retrieval-prefetch.ts';
 import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
 import { initializeAgentsLogging } from './logging.ts';
@@ -42,6 +41,7 @@ import { TranscriptRecorder } from './transcript-recorder.ts';
 import { createTurnDetector, prewarmEndOfTurnModel } from './turn-detector.ts';
 import { TURN_TAKING } from './turn-taking/decision.ts';
 import type { TurnTakingDetector } from './turn-taking/detector.ts';
+import { followUserTranscripts } from './turn-taking/follow-transcripts.ts';
 
 /** Models loaded once per process and shared by every session. */
 export interface SharedModels {
@@ -178,12 +178,7 @@ export async function startVoiceSession(
       emit,
     ) as unknown as typeof session.output.transcription;
   }
-  const prefetch = new RetrievalPrefetch((text) => agent.prefetchRetrieval(text));
-  session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (event) => {
-    turnTaking.observeTranscript(event.transcript, event.isFinal, event.language);
-    prefetch.observe(turnTaking.heardText, event.isFinal);
-  });
-  turnTaking.onDecision((signals) => prefetch.silence(signals.text, signals.textIsFinal));
+  followUserTranscripts(session, turnTaking, agent);
   recorder.attach(session);
   faults.attach(session);
   watchSpeechToText(session, (speechMs) => {
