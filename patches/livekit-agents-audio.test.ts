@@ -17,16 +17,19 @@ function countingFrame(first: number): AudioFrame {
   return new AudioFrame(samples, 16_000, 1, 320);
 }
 
-/** Mean µs per call of each function, measured interleaved so machine load hits both alike. */
-function microseconds(functions: (() => unknown)[], rounds = 40, perRound = 50): number[] {
-  const totals = functions.map(() => 0n);
+/**
+ * Median µs per call of each function over rounds measured interleaved, so that machine
+ * load and garbage collection hit all alike and outlier rounds do not count.
+ */
+function microseconds(functions: (() => unknown)[], rounds = 60, perRound = 50): number[] {
+  const samples = functions.map(() => [] as number[]);
   for (let round = 0; round < rounds; round++)
     for (const [index, run] of functions.entries()) {
       const started = process.hrtime.bigint();
       for (let call = 0; call < perRound; call++) run();
-      totals[index]! += process.hrtime.bigint() - started;
+      samples[index]!.push(Number(process.hrtime.bigint() - started) / 1000 / perRound);
     }
-  return totals.map((total) => Number(total) / 1000 / (rounds * perRound));
+  return samples.map((values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!);
 }
 
 describe('patched audio copies of @livekit/agents', () => {
@@ -62,8 +65,9 @@ describe('patched audio copies of @livekit/agents', () => {
         pending = grown.length >= 3200 ? new Int8Array(0) : grown;
       },
     ]);
-    // The spread versions took 30 to 60 times the reference; the patched ones a few times it.
-    expect(write).toBeLessThan(reference! * 10);
-    expect(merge).toBeLessThan(reference! * 10);
+    // Measured here: the spread versions took about 12x (write) and 9x (merge) the
+    // reference, the patched ones about 1x and 0.2x.
+    expect(write).toBeLessThan(reference! * 5);
+    expect(merge).toBeLessThan(reference! * 3);
   });
 });
