@@ -27,7 +27,7 @@ runCommand(async () => {
   try {
     const userId = await findReferencedUser(database.pool, user, { create: false });
     const receipt = await eraseUser(
-      database.pool,
+      database,
       userId ?? '00000000-0000-0000-0000-000000000000',
       config.database.uploadsDirectory,
     );

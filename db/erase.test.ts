@@ -1,21 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import {
-  appendMessage,
-  createConversation,
-  createLinkCode,
-  eraseUser,
-  linkIdentity,
-  recordUpload,
-  resolveUser,
-  saveDocument,
-  storeMemory,
-  type Queryable,
-} from './index.ts';
-import { axisVector, backends, createTestDatabase, type TestDatabase } from '../test/support/database.ts';
+import { eraseUser, type Queryable } from './index.ts';
+import { populatePerson } from './erase-test-data.ts';
+import { backends, createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 
 const DIMENSIONS = 8;
 
@@ -44,81 +33,21 @@ describe.each(backends)('eraseUser on %s', (backend) => {
     kept: { marker: 'BOB-MARKER', id: '' },
   };
 
-  async function populate(person: { marker: string; id: string }, phone: string) {
-    const pool = test.database.pool;
-    person.id = await resolveUser(pool, { kind: 'web', value: `${person.marker}-browser` });
-    await linkIdentity(pool, person.id, { kind: 'phone', value: phone });
-    await createLinkCode(pool, person.id);
-    await pool.query('update users set display_name = $2 where id = $1', [
-      person.id,
-      `${person.marker} name`,
-    ]);
-    const conversation = await createConversation(pool, person.id, 'web');
-    await pool.query('update conversations set summary = $2 where id = $1', [
-      conversation,
-      `${person.marker} summary`,
-    ]);
-    await appendMessage(pool, {
-      conversationId: conversation,
-      role: 'user',
-      modality: 'voice',
-      text: `${person.marker} says hi`,
-    });
-    const { documentId } = await saveDocument(pool, {
-      ownerId: person.id,
-      title: `${person.marker} notes`,
-      sourceName: `${person.marker}.txt`,
-      mimeType: 'text/plain',
-      sha256: createHash('sha256').update(person.marker).digest('hex'),
-      byteSize: 10,
-      pageCount: 1,
-      embeddingModel: 'test',
-      chunks: [
-        {
-          pageStart: 1,
-          pageEnd: 1,
-          heading: null,
-          text: `${person.marker} chunk`,
-          embedding: axisVector(DIMENSIONS, 1),
-        },
-      ],
-    });
-    await storeMemory(pool, {
-      userId: person.id,
-      kind: 'fact',
-      text: `${person.marker} locker code 4312`,
-      embedding: axisVector(DIMENSIONS, 2),
-      embeddingModel: 'test',
-      conversationId: conversation,
-    });
-    const file = `${person.marker}-upload.bin`;
-    await writeFile(path.join(uploadsDirectory, file), person.marker);
-    await recordUpload(pool, {
-      userId: person.id,
-      conversationId: conversation,
-      documentId,
-      fileName: `${person.marker}.txt`,
-      mimeType: 'text/plain',
-      byteSize: 12,
-      sha256: createHash('sha256').update(file).digest('hex'),
-      path: file,
-    });
-    await recordUpload(pool, {
-      userId: person.id,
-      fileName: `${person.marker}-inline.txt`,
-      mimeType: 'text/plain',
-      byteSize: 12,
-      sha256: createHash('sha256').update(`${file}-inline`).digest('hex'),
-      data: Buffer.from(person.marker),
-    });
-  }
-
   beforeAll(async () => {
     test = await createTestDatabase(backend, DIMENSIONS);
     uploadsDirectory = path.join(test.dataDir, 'uploads');
     await mkdir(uploadsDirectory, { recursive: true });
-    await populate(people.erased, '+15550000001');
-    await populate(people.kept, '+15550000002');
+    for (const [person, phone] of [
+      [people.erased, '+15550000001'],
+      [people.kept, '+15550000002'],
+    ] as const) {
+      person.id = await populatePerson(test.database.pool, {
+        marker: person.marker,
+        phone,
+        uploadsDirectory,
+        dimensions: DIMENSIONS,
+      });
+    }
   });
   afterAll(() => test.cleanup());
 
@@ -139,7 +68,7 @@ describe.each(backends)('eraseUser on %s', (backend) => {
       expect(mentions(people.kept.id), `${table} has no row of the kept user`).toBe(true);
     }
 
-    const receipt = await eraseUser(test.database.pool, people.erased.id, uploadsDirectory);
+    const receipt = await eraseUser(test.database, people.erased.id, uploadsDirectory);
 
     for (const table of tables) {
       const rows = await rowsAsText(db, table);
@@ -175,11 +104,7 @@ describe.each(backends)('eraseUser on %s', (backend) => {
   });
 
   it('succeeds with zero counts for a user that does not exist', async () => {
-    const receipt = await eraseUser(
-      test.database.pool,
-      '00000000-0000-4000-8000-000000000000',
-      uploadsDirectory,
-    );
+    const receipt = await eraseUser(test.database, '00000000-0000-4000-8000-000000000000', uploadsDirectory);
     expect(Object.values(receipt.rowsDeleted).every((count) => count === 0)).toBe(true);
     expect(receipt.filesDeleted).toBe(0);
   });

@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import type pg from 'pg';
+import type { Database } from '../connection.ts';
+import { compactErasedTables } from '../erase-compaction.ts';
 import { transaction } from '../transaction.ts';
 
 /** What an erasure removed. Holds no personal data: no user id, no identities, no names. */
@@ -11,6 +12,8 @@ export interface ErasureReceipt {
   filesDeleted: number;
   /** Files that could not be removed (paths inside the uploads folder, named by upload id). */
   filesNotDeleted: string[];
+  /** How long making the deleted rows unreadable from the database's files took. */
+  compactionMs: number;
 }
 
 /**
@@ -32,17 +35,18 @@ const TABLES_BY_USER_COLUMN: readonly [table: string, column: string][] = [
 
 /**
  * Erases everything about a user: every row in every table and every uploaded file
- * on disk, in one transaction, and records a receipt. Shared documents stay.
- * Erasing an unknown user succeeds with zero counts.
+ * on disk, in one transaction, and records a receipt; then compacts the tables that
+ * lost rows so the database's files no longer hold them ({@link compactErasedTables}).
+ * Shared documents stay. Erasing an unknown user succeeds with zero counts.
  *
  * @param uploadsDirectory folder that upload paths are relative to.
  */
 export async function eraseUser(
-  pool: pg.Pool,
+  database: Pick<Database, 'pool' | 'kind'>,
   userId: string,
   uploadsDirectory: string,
 ): Promise<ErasureReceipt> {
-  const { receipt, files } = await transaction(pool, async (client) => {
+  const { receipt, files } = await transaction(database.pool, async (client) => {
     const { rows: fileRows } = await client.query<{ path: string }>(
       `select path from uploads where user_id = $1 and storage = 'disk'`,
       [userId],
@@ -64,6 +68,7 @@ export async function eraseUser(
         rowsDeleted,
         filesDeleted: 0,
         filesNotDeleted: [] as string[],
+        compactionMs: 0,
       },
       files: fileRows.map((file) => file.path),
     };
@@ -83,5 +88,11 @@ export async function eraseUser(
       receipt.filesNotDeleted.push(file);
     }
   }
+  const touched = Object.entries(receipt.rowsDeleted)
+    .filter(([, count]) => count > 0)
+    .map(([table]) => table);
+  const started = performance.now();
+  await compactErasedTables(database.pool, database.kind, touched);
+  receipt.compactionMs = Math.round(performance.now() - started);
   return receipt;
 }

@@ -93,7 +93,7 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
             .map((entry) => entry.disconnect(CloseCode.goingAway, 'erased at your request')),
         );
       }
-      const receipt = await eraseUser(database.pool, userId ?? NOBODY, config.database.uploadsDirectory);
+      const receipt = await eraseUser(database, userId ?? NOBODY, config.database.uploadsDirectory);
       // A fresh identity: this browser is a stranger from now on.
       issueBrowserId(request, reply);
       const body: EraseResponse = {

@@ -1,0 +1,94 @@
+/**
+ * How long an erasure takes, and how much of it is the compaction that makes the
+ * erased rows unreadable from the database's files (`db/erase-compaction.ts`), on a
+ * database of `--chunks` chunks (1536 dimensions, HNSW and GIN indexes built) owned by
+ * `--users` users, each with messages and memories. Every repetition erases another
+ * user, who owns chunks, messages and memories, so every personal table is touched.
+ *
+ *   npx tsx bench/erase.ts [--json] [--chunks 10000] [--users 10] [--messages 2000] [--repetitions 3]
+ *
+ * Embedded always; Postgres on BENCH_DATABASE_URL when it can be reached.
+ */
+import { tmpdir } from 'node:os';
+import { SyntheticCorpus } from './corpus.ts';
+import {
+  benchArguments,
+  humanOutput,
+  numberOption,
+  printTable,
+  summarize,
+  writeResults,
+  type Metric,
+} from './report.ts';
+import {
+  BenchDatabaseUnavailable,
+  buildIndexes,
+  createBenchDatabase,
+  loadCorpus,
+  type Backend,
+} from './retrieval-database.ts';
+import { eraseUser } from '../db/index.ts';
+
+const DIMENSIONS = 1536;
+const { json, options } = benchArguments();
+const chunks = numberOption(options, 'chunks', 10_000);
+const users = numberOption(options, 'users', 10);
+const messagesPerUser = numberOption(options, 'messages', 2_000);
+const repetitions = Math.min(numberOption(options, 'repetitions', 3), users);
+const out = humanOutput(json);
+
+async function measure(backend: Backend): Promise<Metric[]> {
+  const bench = await createBenchDatabase(backend, DIMENSIONS);
+  try {
+    const { database } = bench;
+    const corpus = new SyntheticCorpus({ seed: 7, dimensions: DIMENSIONS });
+    const { userIds } = await loadCorpus(database, corpus, { chunks, users });
+    await buildIndexes(database);
+    for (const userId of userIds) {
+      const { rows } = await database.pool.query<{ id: string }>(
+        `insert into conversations (user_id, channel) values ($1, 'web') returning id`,
+        [userId],
+      );
+      await database.pool.query(
+        `insert into messages (conversation_id, user_id, role, modality, text)
+         select $1, $2, 'user', 'text', 'message number ' || n || ' about the heat pump warranty'
+           from generate_series(1, $3) n`,
+        [rows[0]?.id, userId, messagesPerUser],
+      );
+      await database.pool.query(
+        `insert into memories (user_id, kind, text, embedding, embedding_model)
+         select $1, 'fact', 'remembered fact ' || n, $2::vector, 'bench' from generate_series(1, 50) n`,
+        [userId, SyntheticCorpus.vectorLiteral(corpus.chunk().vector)],
+      );
+    }
+    await database.pool.query('checkpoint').catch(() => undefined); // a non-superuser may not
+    const totalMs: number[] = [];
+    const compactionMs: number[] = [];
+    for (const userId of userIds.slice(0, repetitions)) {
+      const started = performance.now();
+      const receipt = await eraseUser(database, userId, tmpdir()); // no uploads here
+      totalMs.push(performance.now() - started);
+      compactionMs.push(receipt.compactionMs);
+    }
+    return [
+      summarize(`${backend}: erase one user, total`, 'ms', totalMs),
+      summarize(`${backend}: of which compaction`, 'ms', compactionMs),
+    ];
+  } finally {
+    await bench.cleanup();
+  }
+}
+
+const metrics: Metric[] = [...(await measure('embedded'))];
+try {
+  metrics.push(...(await measure('postgres')));
+} catch (error) {
+  if (!(error instanceof BenchDatabaseUnavailable)) throw error;
+  out.write(`Postgres skipped: ${error.message}\n`);
+}
+printTable(
+  `erase (${chunks} chunks x ${DIMENSIONS} dimensions, ${users} users, ${messagesPerUser} messages each)`,
+  metrics,
+  out,
+);
+await writeResults('erase', metrics, json);
