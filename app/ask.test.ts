@@ -94,4 +94,27 @@ describe('npm run ask', () => {
     expect(noModel.stderr).toMatch(/OPENAI_API_KEY/);
     expect(noModel.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('logs nothing of the question, the remembered fact or the answer, at info or debug', async () => {
+    const marker = 'Zqx7Gate9';
+    const previous = fakes.openai.chatResponder;
+    fakes.openai.chatResponder = (request) =>
+      request.toolResult !== undefined
+        ? { text: 'Noted.' }
+        : { toolCalls: [{ name: 'remember', arguments: { fact: `The gate code is ${marker}.` } }] };
+    try {
+      // Debug logs everything info does, and more.
+      const result = await runApp('ask.ts', ['--user', 'web:log-check', `remember gate ${marker}`], {
+        ...env,
+        DATABASE_URL: '',
+        LOG_LEVEL: 'debug',
+      });
+      expect(result.code).toBe(0);
+      // The framework's own log lines (a warning after the tool call) go to stdout too.
+      expect(result.stdout.endsWith('Noted.\n')).toBe(true);
+      expect(result.stdout + result.stderr).not.toContain(marker);
+    } finally {
+      fakes.openai.chatResponder = previous;
+    }
+  });
 });

@@ -100,7 +100,7 @@ export class VoiceHarness {
   async startSession(
     userId: string,
     options: Partial<
-      Pick<VoiceSessionOptions, 'greeting' | 'connOptions' | 'channel' | 'call' | 'camera'>
+      Pick<VoiceSessionOptions, 'greeting' | 'connOptions' | 'channel' | 'call' | 'camera' | 'logger'>
     > = {},
   ): Promise<{ voice: VoiceSession; input: PushAudioInput }> {
     const input = new PushAudioInput();
@@ -128,6 +128,7 @@ export class VoiceHarness {
         ...(options.call ? { call: options.call } : {}),
         ...(options.camera ? { camera: options.camera } : {}),
         ...(options.connOptions ? { connOptions: options.connOptions } : {}),
+        ...(options.logger ? { logger: options.logger } : {}),
       },
       { audioInput: input, audioOutput: output },
     );
