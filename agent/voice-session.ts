@@ -142,11 +142,15 @@ export async function startVoiceSession(
   });
 
   const turnTaking = createTurnDetector({ inJob: options.inJob ?? false });
+  // Owned by this conversation: the session does not close it, and the ElevenLabs
+  // plugin keeps its WebSocket open until closed (a socket per ended conversation, and
+  // `npm start` could not exit while one was open).
+  const textToSpeech = createTextToSpeech(config);
   const session: voice.AgentSession = new voice.AgentSession({
     vad: options.models.vad,
     stt: speechToText,
     llm: languageModel,
-    tts: createTextToSpeech(config),
+    tts: textToSpeech,
     turnHandling: {
       // The audio model plus the words heard: see agent/turn-taking/decision.ts.
       turnDetection: turnTaking,
@@ -244,6 +248,7 @@ export async function startVoiceSession(
         // First: documents still being read are cancelled and leave nothing behind.
         await uploads?.close();
         await session.close();
+        await textToSpeech.close();
         await recorder.flushed();
         const summary =
           recorder.userMessages > 0

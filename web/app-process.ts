@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** Helpers for tests that run the whole assistant as `npm start` does. */
 
@@ -24,8 +24,10 @@ export interface RunningApp {
  */
 export async function startApp(settings: Record<string, string>): Promise<RunningApp> {
   const port = await freePort();
-  const tsx = createRequire(import.meta.url).resolve('tsx/cli');
-  const child = spawn(process.execPath, [tsx, path.join(ROOT, 'app', 'start.ts')], {
+  // As `npm start` runs it: node with tsx's loader, no tsx CLI in between (that one
+  // SIGKILLs its child when the child is slow to acknowledge a SIGTERM).
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  const child = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'app', 'start.ts')], {
     // A working directory without a .env, so a developer's own settings do not leak in.
     cwd: settings.DATA_DIR,
     env: {

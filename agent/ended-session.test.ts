@@ -10,7 +10,7 @@ const collectGarbage = runInNewContext('gc') as () => void;
 
 const SESSIONS = 6;
 
-describe('the shared Silero VAD after sessions end', () => {
+describe('what an ended session leaves behind', () => {
   let harness: VoiceHarness;
   beforeAll(async () => {
     harness = await VoiceHarness.start();
@@ -49,5 +49,27 @@ describe('the shared Silero VAD after sessions end', () => {
       alive = created.filter((reference) => reference.deref() !== undefined).length;
     }
     expect(alive).toBe(0);
+  });
+
+  it('closes its text-to-speech socket', async () => {
+    const userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'tts-socket' });
+    const { voice } = await harness.startSession(userId);
+    const before = harness.events.length;
+    voice.sendText('say something');
+    await waitFor(
+      () =>
+        harness.events
+          .slice(before)
+          .some((event) => event.type === 'transcript' && event.role === 'assistant' && event.final),
+      20_000,
+      'the spoken answer',
+    );
+    expect(harness.elevenlabs.connections.length).toBeGreaterThan(0);
+    await voice.close();
+    await waitFor(
+      () => harness.elevenlabs.connections.every((connection) => connection.closedAt !== undefined),
+      5_000,
+      'every text-to-speech socket to close',
+    );
   });
 });
