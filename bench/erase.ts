@@ -7,7 +7,8 @@
  *
  *   npx tsx bench/erase.ts [--json] [--chunks 10000] [--users 10] [--messages 2000] [--repetitions 3]
  *
- * Embedded always; Postgres on BENCH_DATABASE_URL when it can be reached.
+ * Embedded, and Postgres on BENCH_DATABASE_URL when it can be reached (`--backends embedded`
+ * for one of them).
  */
 import { tmpdir } from 'node:os';
 import { SyntheticCorpus } from './corpus.ts';
@@ -36,6 +37,7 @@ const users = numberOption(options, 'users', 10);
 const messagesPerUser = numberOption(options, 'messages', 2_000);
 const repetitions = Math.min(numberOption(options, 'repetitions', 3), users);
 const out = humanOutput(json);
+const backends = (options.get('backends') ?? 'embedded,postgres').split(',');
 
 async function measure(backend: Backend): Promise<Metric[]> {
   const bench = await createBenchDatabase(backend, DIMENSIONS);
@@ -79,12 +81,15 @@ async function measure(backend: Backend): Promise<Metric[]> {
   }
 }
 
-const metrics: Metric[] = [...(await measure('embedded'))];
-try {
-  metrics.push(...(await measure('postgres')));
-} catch (error) {
-  if (!(error instanceof BenchDatabaseUnavailable)) throw error;
-  out.write(`Postgres skipped: ${error.message}\n`);
+const metrics: Metric[] = [];
+if (backends.includes('embedded')) metrics.push(...(await measure('embedded')));
+if (backends.includes('postgres')) {
+  try {
+    metrics.push(...(await measure('postgres')));
+  } catch (error) {
+    if (!(error instanceof BenchDatabaseUnavailable)) throw error;
+    out.write(`Postgres skipped: ${error.message}\n`);
+  }
 }
 printTable(
   `erase (${chunks} chunks x ${DIMENSIONS} dimensions, ${users} users, ${messagesPerUser} messages each)`,
