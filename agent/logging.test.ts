@@ -12,7 +12,7 @@ const MARKER = 'Zqx7Locker9';
 describe('logs carry no conversation content', () => {
   let harness: VoiceHarness;
   let output = '';
-  const restoreStdout = captureStdout((text) => (output += text));
+  const restoreStderr = captureStderr((text) => (output += text));
   const ours = pino(
     { level: 'debug' },
     new Writable({
@@ -36,7 +36,7 @@ describe('logs carry no conversation content', () => {
     };
   });
   afterAll(async () => {
-    restoreStdout();
+    restoreStderr();
     await harness?.close();
   });
 
@@ -97,14 +97,14 @@ describe('withoutContent', () => {
   });
 });
 
-/** Collects what is written to stdout (where the framework's pino writes) instead of printing it. */
-function captureStdout(collect: (text: string) => void): () => void {
-  const original = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+/** Collects what is written to stderr (where the framework's pino writes, patched) instead of printing it. */
+function captureStderr(collect: (text: string) => void): () => void {
+  const original = process.stderr.write.bind(process.stderr);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
     collect(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString());
     return true;
-  }) as typeof process.stdout.write;
+  }) as typeof process.stderr.write;
   return () => {
-    process.stdout.write = original;
+    process.stderr.write = original;
   };
 }

@@ -110,8 +110,7 @@ describe('npm run ask', () => {
         LOG_LEVEL: 'debug',
       });
       expect(result.code).toBe(0);
-      // The framework's own log lines (a warning after the tool call) go to stdout too.
-      expect(result.stdout.endsWith('Noted.\n')).toBe(true);
+      expect(result.stdout).toBe('Noted.\n');
       expect(result.stdout + result.stderr).not.toContain(marker);
     } finally {
       fakes.openai.chatResponder = previous;
