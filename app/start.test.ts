@@ -63,5 +63,5 @@ describe('npm start', () => {
     expect(outcome, running.output.join('')).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalled).toBeLessThan(EXIT_WITHIN_MS);
     socket.terminate();
-  });
+  }, 180_000); // starting the app (page build, models, database) takes a minute on a loaded machine
 });
