@@ -1,9 +1,11 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { createPgConfig } from '@electric-sql/pglite/node-postgres';
 import { vector } from '@electric-sql/pglite-pgvector';
 import pg from 'pg';
 import { acquireEmbeddedLock, type EmbeddedLock } from './embedded-lock.ts';
+import { ensureTemplate, seedFromTemplate } from './embedded-template.ts';
 import { DatabaseSetupError } from './errors.ts';
 import { migrate } from './migrate.ts';
 
@@ -42,7 +44,9 @@ const MINIMUM_VECTOR_VERSION = '0.5.0';
  * fix is a {@link DatabaseSetupError} that says how.
  */
 export async function openDatabase(options: OpenDatabaseOptions): Promise<Database> {
-  const opened = options.url ? await openPostgres(options.url) : await openEmbedded(options.dataDir);
+  const opened = options.url
+    ? await openPostgres(options.url)
+    : await openEmbedded(options.dataDir, options.embeddingDimensions);
   try {
     const vectorVersion = await checkVectorAvailable(opened.pool, opened.kind);
     if (options.migrate !== false)
@@ -98,11 +102,16 @@ async function openPostgres(url: string): Promise<Opened> {
   return { kind: 'postgres', pool, close: () => pool.end() };
 }
 
-async function openEmbedded(dataDir: string): Promise<Opened> {
+async function openEmbedded(dataDir: string, embeddingDimensions: number): Promise<Opened> {
   const directory = path.join(dataDir, 'pglite');
   const lock: EmbeddedLock = acquireEmbeddedLock(directory);
   let database: PGlite;
   try {
+    // A new database starts as a copy of a migrated empty one (db/embedded-template.ts).
+    if (!existsSync(path.join(directory, 'PG_VERSION')))
+      await seedFromTemplate(directory, embeddingDimensions, (template) =>
+        buildEmbeddedTemplate(template, embeddingDimensions),
+      );
     database = await PGlite.create(directory, { extensions: { vector } });
   } catch (error) {
     lock.release();
@@ -125,6 +134,25 @@ async function openEmbedded(dataDir: string): Promise<Opened> {
       lock.release();
     },
   };
+}
+
+/** Builds the template new embedded databases start from, if missing (`npm install` does). */
+export async function prepareEmbeddedTemplate(embeddingDimensions: number): Promise<void> {
+  await ensureTemplate(embeddingDimensions, (template) =>
+    buildEmbeddedTemplate(template, embeddingDimensions),
+  );
+}
+
+/** A new embedded database in `directory`, migrated, then closed: the template for new ones. */
+async function buildEmbeddedTemplate(directory: string, embeddingDimensions: number): Promise<void> {
+  const database = await PGlite.create(directory, { extensions: { vector } });
+  const pool = new pg.Pool(createPgConfig(database));
+  try {
+    await migrate(pool, { embeddingDimensions });
+  } finally {
+    await pool.end();
+    await database.close();
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
  */
 export {
   openDatabase,
+  prepareEmbeddedTemplate,
   compareVersions,
   checkVectorAvailable,
   type Database,
