@@ -11,6 +11,12 @@ import { audioFrameProblem, closeReason, parseClientMessage } from './socket-mes
 export const HELLO_TIMEOUT_MS = 10_000;
 /** How long a closing socket may take to finish the close handshake before it is cut, in ms. */
 export const CLOSE_GRACE_MS = 2000;
+/**
+ * Agent audio the server keeps waiting for a client that does not read, in bytes (about
+ * 20 s at 24 kHz): past it, new audio is dropped rather than held in memory. Audio that
+ * late is of no use to the listener anyway.
+ */
+export const MAX_UNSENT_AUDIO_BYTES = 1024 * 1024;
 
 export interface DirectSocketOptions {
   socket: WebSocket;
@@ -57,6 +63,7 @@ export function serveDirectSocket(options: DirectSocketOptions): void {
         outputSampleRate = sampleRate;
         send({ type: 'audio_format', sampleRate });
       }
+      if (socket.bufferedAmount > MAX_UNSENT_AUDIO_BYTES) return;
       socket.send(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), { binary: true });
     },
   };

@@ -17,6 +17,7 @@ import {
   type TestServer,
   type TestSocket,
 } from './test-server.ts';
+import { MAX_UNSENT_AUDIO_BYTES } from './direct-socket.ts';
 
 const SAMPLE_RATE = 16_000;
 /** One 20 ms frame at 16 kHz, as the page sends. */
@@ -182,4 +183,21 @@ describe('the direct socket’s budgets', () => {
       expect(acted).toBe(reason === 'too many messages' ? burst - 1 : burst);
     },
   );
+
+  it('drops agent audio for a client that stops reading, instead of holding it in memory', async () => {
+    const { socket, conversation } = await connect();
+    socket.socket.pause();
+    // 48 MB of agent audio (about 17 minutes at 24 kHz) for a client that reads none of it.
+    const chunk = new Int16Array(12_000);
+    for (let index = 0; index < 2000; index++) {
+      conversation.channel.sendAudio(chunk, 24_000);
+      if (index % 100 === 0) await sleep(10);
+    }
+    socket.socket.resume();
+    await sleep(1000);
+    // What reached the client: the server's allowance plus what the kernel's socket buffers held.
+    expect(socket.audioBytes).toBeGreaterThan(MAX_UNSENT_AUDIO_BYTES);
+    expect(socket.audioBytes).toBeLessThan(16 * 1024 * 1024);
+    socket.close();
+  });
 });
