@@ -1,11 +1,12 @@
 import { llm, voice } from '@livekit/agents';
+import type { AudioFrame } from '@livekit/rtc-node';
 import { TransformStream, type ReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import type { Citation } from '../protocol/index.ts';
 import { refersToCamera, type CameraFrames } from './camera.ts';
 import { CitationMarkerFilter } from './citation-markers.ts';
 import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
+import type { SpeechSynthesisProgress, TurnRecorder } from './turn-recorder.ts';
 import type { NamedTools } from './phone-call.ts';
 import type { Knowledge } from './knowledge.ts';
 import { memoryTools } from './memory-tools.ts';
@@ -19,14 +20,24 @@ import {
 import { retrievalKey } from './retrieval-prefetch.ts';
 import { APP_WRITTEN, UserTurn } from './user-words.ts';
 
-/** Receives what the Assistant learns about its answers, for transcripts and clients. */
-export interface AssistantObserver {
-  /** A generation started; `citations` will follow with its cited sources once it ends. */
-  onGenerationStarted?(): void;
-  /** The sources an answer cited, with the answer's text (markers removed), once it is complete. */
-  onCitations?(citations: Citation[], answer: string): void;
-  /** First token of an answer from the language model (Date.now() ms). */
-  onFirstToken?(at: number): void;
+/**
+ * Receives what the Assistant does in each turn, for the turn recorder (see
+ * agent/turn-recorder.ts): which user message a generation answers, retrieval, the
+ * language model's first token and end with the sources it cited, speech synthesis.
+ * Times are Date.now() ms.
+ */
+export type AssistantObserver = Pick<
+  TurnRecorder,
+  'onGenerationStarted' | 'onFirstToken' | 'onGenerationEnded' | 'onRetrieval' | 'onSpeechSynthesis'
+>;
+
+/** A retrieval in flight or done: when it ran (Date.now() ms), and whether a turn reported it. */
+interface Retrieval {
+  key: string;
+  context: Promise<TurnContext>;
+  startedAt: number;
+  endedAt?: number;
+  reported?: boolean;
 }
 
 export interface AssistantOptions {
@@ -60,9 +71,9 @@ export class Assistant extends voice.Agent {
   private readonly camera: CameraFrames | undefined;
   private readonly cameraEveryTurn: boolean;
   /** The last retrieval, reused while the same user message is being answered (tool round trips). */
-  private lastRetrieval: { key: string; context: Promise<TurnContext> } | undefined;
+  private lastRetrieval: Retrieval | undefined;
   /** A retrieval started on interim transcripts ({@link prefetchRetrieval}), used if the final says the same. */
-  private prefetched: { key: string; context: Promise<TurnContext> } | undefined;
+  private prefetched: Retrieval | undefined;
   /** Sources found by `search_knowledge` during the current answer. */
   private toolSources: Source[] = [];
   /** The user's words of the turn being answered (remember, forget and linking check against them). */
@@ -120,13 +131,16 @@ export class Assistant extends voice.Agent {
       const key = retrievalKey(question);
       if (this.lastRetrieval?.key !== key) {
         this.toolSources = [];
-        this.lastRetrieval =
-          this.prefetched?.key === key
-            ? this.prefetched
-            : { key, context: this.knowledge.retrieve(question) };
+        this.lastRetrieval = this.prefetched?.key === key ? this.prefetched : this.retrieve(key, question);
       }
       try {
-        context = await this.lastRetrieval.context;
+        const retrieval = this.lastRetrieval;
+        context = await retrieval.context;
+        if (!retrieval.reported) {
+          retrieval.reported = true;
+          const timing = { start: retrieval.startedAt, end: retrieval.endedAt ?? Date.now() };
+          this.observer?.onRetrieval(lastUser.id, timing, context.sources);
+        }
       } catch (error) {
         // Retrieval is an aid: answer without it rather than not at all.
         this.logger?.error({ err: error }, 'retrieval failed; answering without reference material');
@@ -140,7 +154,7 @@ export class Assistant extends voice.Agent {
       }
       chatCtx = this.withCameraStill(chatCtx, lastUser, question);
     }
-    this.observer?.onGenerationStarted?.();
+    this.observer?.onGenerationStarted(lastUser?.id);
     const upstream = await voice.Agent.default.llmNode(this, chatCtx, toolCtx, modelSettings);
     if (!upstream) return null;
     return this.filterCitations(upstream, [...context.sources, ...this.toolSources]);
@@ -153,10 +167,40 @@ export class Assistant extends voice.Agent {
   prefetchRetrieval(text: string): Promise<unknown> {
     const key = retrievalKey(text);
     if (key === '' || this.prefetched?.key === key) return Promise.resolve();
-    const context = this.knowledge.retrieve(text);
-    this.prefetched = { key, context };
+    this.prefetched = this.retrieve(key, text);
     // A failed prefetch is retried when the answer starts; never an unhandled rejection.
-    return context.catch(() => undefined);
+    return this.prefetched.context.catch(() => undefined);
+  }
+
+  override async ttsNode(
+    text: ReadableStream<string> | AsyncIterable<string>,
+    modelSettings: voice.ModelSettings,
+  ): Promise<ReadableStream<AudioFrame> | null> {
+    const progress = this.observer?.onSpeechSynthesis();
+    if (!progress) return voice.Agent.default.ttsNode(this, text, modelSettings);
+    const audio = await voice.Agent.default.ttsNode(this, observeFirstText(text, progress), modelSettings);
+    if (!audio) return null;
+    let first = true;
+    return audio.pipeThrough(
+      new TransformStream<AudioFrame, AudioFrame>({
+        transform(frame, controller) {
+          if (first) progress.firstAudio(Date.now());
+          first = false;
+          controller.enqueue(frame);
+        },
+        flush: () => progress.ended(Date.now()),
+      }),
+    );
+  }
+
+  /** Starts a retrieval, noting when it started and ended (reported once an answer uses it). */
+  private retrieve(key: string, text: string): Retrieval {
+    const retrieval: Retrieval = { key, startedAt: Date.now(), context: this.knowledge.retrieve(text) };
+    retrieval.context.then(
+      () => (retrieval.endedAt = Date.now()),
+      () => undefined,
+    );
+    return retrieval;
   }
 
   /** Attaches the camera's latest still to the user's message when the turn is about it. */
@@ -197,7 +241,6 @@ export class Assistant extends voice.Agent {
     const observer = this.observer;
     const allSources = () => [...sources, ...this.toolSources];
     let firstToken = true;
-    let answer = '';
     return upstream.pipeThrough(
       new TransformStream<llm.ChatChunk | string, llm.ChatChunk | string>({
         transform(chunk, controller) {
@@ -208,10 +251,9 @@ export class Assistant extends voice.Agent {
           }
           if (firstToken) {
             firstToken = false;
-            observer?.onFirstToken?.(Date.now());
+            observer?.onFirstToken(Date.now());
           }
           const cleaned = filter.push(text);
-          answer += cleaned;
           if (typeof chunk === 'string') {
             if (cleaned !== '') controller.enqueue(cleaned);
           } else if (cleaned !== '' || chunk.delta?.toolCalls?.length) {
@@ -221,9 +263,20 @@ export class Assistant extends voice.Agent {
         flush(controller) {
           const rest = filter.end();
           if (rest !== '') controller.enqueue(rest);
-          observer?.onCitations?.(citationsFor(filter.cited, allSources()), answer + rest);
+          observer?.onGenerationEnded(citationsFor(filter.cited, allSources()));
         },
       }),
     );
+  }
+}
+
+/** The text going into speech synthesis, noting when its first piece arrives. */
+async function* observeFirstText(
+  text: ReadableStream<string> | AsyncIterable<string>,
+  progress: SpeechSynthesisProgress,
+): AsyncIterable<string> {
+  for await (const piece of text) {
+    progress.textStarted(Date.now());
+    yield piece;
   }
 }

@@ -8,6 +8,7 @@ import { ingestFile } from '../ingest/pipeline.ts';
 import type { VisionModel } from '../ingest/vision.ts';
 import { identifyMedia, inspectPdf, normalizeImage, type NormalizedImage } from '../media/index.ts';
 import { AppError, userMessage, type UploadProgressEvent } from '../protocol/index.ts';
+import { metrics } from '../telemetry/metrics.ts';
 import {
   documentAcknowledgement,
   documentFailedMessage,
@@ -81,7 +82,11 @@ export class ConversationUploads {
    * is stored then); a document that fails or is cancelled while being read leaves no
    * rows or file.
    */
-  async receive(file: ReceivedFile): Promise<UploadReceipt> {
+  receive(file: ReceivedFile): Promise<UploadReceipt> {
+    return metrics().timeUpload(() => this.receiveFile(file));
+  }
+
+  private async receiveFile(file: ReceivedFile): Promise<UploadReceipt> {
     const { config, database } = this.dependencies;
     this.throwIfEnded();
     const limits = {
@@ -148,8 +153,10 @@ export class ConversationUploads {
     this.emit({ ...progress, stage: 'reading', percent: 0, message: 'Reading the document.' });
     this.inBackground(uploadId, 'a document upload could not be read', async () => {
       try {
-        const document = await ingestFile(source, ingest, (step) =>
-          this.emit({ ...progress, stage: 'reading', percent: Math.round(step.fraction * 100) }),
+        const document = await metrics().timeIngest(() =>
+          ingestFile(source, ingest, (step) =>
+            this.emit({ ...progress, stage: 'reading', percent: Math.round(step.fraction * 100) }),
+          ),
         );
         await attachUploadToDocument(database.pool, uploadId, document.documentId);
         this.emit({ ...progress, stage: 'ready', percent: 100, message: `Read "${document.title}".` });

@@ -7,6 +7,8 @@ import type { Citation } from '../protocol/index.ts';
 export interface Source {
   /** "S1", "S2"... unique within one turn. */
   id: string;
+  /** The stored chunk this passage is. */
+  chunkId: string;
   documentId: string;
   title: string;
   page: number | null;
@@ -22,6 +24,7 @@ export interface TurnContext {
 export function sourcesFromHits(hits: readonly SearchHit[]): Source[] {
   return hits.map((hit, index) => ({
     id: `S${index + 1}`,
+    chunkId: hit.chunkId,
     documentId: hit.documentId,
     title: hit.title,
     page: hit.pageStart,

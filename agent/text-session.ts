@@ -13,7 +13,7 @@ import { TranscriptRecorder } from './transcript-recorder.ts';
 export interface TextAnswer {
   answer: string;
   citations: Citation[];
-  /** The saved assistant message's id. */
+  /** The turn's id (`npm run turns` shows its stage timings). */
   turnId: string;
   conversationId: string;
 }
@@ -39,7 +39,7 @@ export async function askOnce(options: AskOptions, question: string): Promise<Te
   const agent = new Assistant({
     knowledge,
     conversationId,
-    observer: recorder,
+    observer: recorder.turns,
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const session = new voice.AgentSession({
@@ -77,5 +77,5 @@ export async function askOnce(options: AskOptions, question: string): Promise<Te
       },
     );
   }
-  return { answer: last.text, citations: last.citations, turnId: last.id, conversationId };
+  return { answer: last.text, citations: last.citations, turnId: last.turnId ?? last.id, conversationId };
 }

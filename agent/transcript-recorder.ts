@@ -1,23 +1,28 @@
 import { voice, type llm } from '@livekit/agents';
 import type { Logger } from 'pino';
-import { appendMessage, type Database, type Modality } from '../db/index.ts';
-import type { AssistantObserver } from './assistant.ts';
+import { appendMessage, finishTurn, insertTurn, type Database, type Modality } from '../db/index.ts';
 import type { ConversationEventListener } from '../protocol/index.ts';
-import type { Citation } from '../protocol/index.ts';
+import { TurnRecorder, type TurnRecord } from './turn-recorder.ts';
 
 /** Seconds (the framework's unit for message metrics) to ms. */
 const toMs = (seconds: number | undefined) => (seconds === undefined ? null : seconds * 1000);
 
+export interface TranscriptRecorderOptions {
+  /** Record turns (stage timings, turn rows, turn_timings events); default true. */
+  recordTurns?: boolean;
+  /** Also told about every finished turn (metrics, traces). */
+  onTurn?: (turn: TurnRecord) => void;
+}
+
 /**
- * Persists every user and assistant message of a conversation with its timings, and
- * tells the client about transcripts, agent state and citations. It is also the
- * Assistant's observer, so citations found while streaming reach the saved answer.
+ * Persists every user and assistant message of a conversation, and every turn with
+ * its stage timings (through its {@link TurnRecorder}), and tells the client about
+ * transcripts, agent state, citations and turn timings. Messages, citations and turns
+ * are linked by the turn's id.
  */
-export class TranscriptRecorder implements AssistantObserver {
-  /** Citations of recent answers by their text: a spoken `say()` may land in between. */
-  private answerCitations: { text: string; citations: Citation[] }[] = [];
-  private firstTokenAt: number | undefined;
-  private lastUserSpeechEndedAt: number | undefined;
+export class TranscriptRecorder {
+  /** The flight recorder: give it to the Assistant as its observer. */
+  readonly turns: TurnRecorder;
   private nextUserModality: Modality = 'voice';
   private writes: Promise<unknown> = Promise.resolve();
   /** Number of messages written; a conversation with none gets no summary. */
@@ -28,7 +33,10 @@ export class TranscriptRecorder implements AssistantObserver {
     private readonly conversationId: string,
     private readonly emit: ConversationEventListener,
     private readonly logger?: Logger,
-  ) {}
+    private readonly options: TranscriptRecorderOptions = {},
+  ) {
+    this.turns = new TurnRecorder((turn) => this.finishTurn(turn));
+  }
 
   /** Subscribes to a session's events. */
   attach(session: voice.AgentSession): void {
@@ -41,6 +49,7 @@ export class TranscriptRecorder implements AssistantObserver {
     session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (event) => {
       if (event.item.type === 'message') this.record(event.item);
     });
+    if (this.options.recordTurns ?? true) this.turns.attach(session);
   }
 
   /** The next user message was typed, not spoken. */
@@ -48,30 +57,9 @@ export class TranscriptRecorder implements AssistantObserver {
     this.nextUserModality = 'text';
   }
 
-  onGenerationStarted(): void {
-    this.firstTokenAt = undefined;
-  }
-
-  onFirstToken(at: number): void {
-    this.firstTokenAt ??= at;
-  }
-
-  onCitations(citations: Citation[], answer: string): void {
-    if (citations.length === 0) return;
-    this.answerCitations = [...this.answerCitations.slice(-4), { text: answer.trim(), citations }];
-  }
-
-  /** The citations of the answer this message is (or, when interrupted, begins). */
-  private takeCitations(text: string): Citation[] {
-    if (text === '') return [];
-    const index = this.answerCitations.findIndex((answer) => answer.text.startsWith(text));
-    if (index < 0) return [];
-    const [match] = this.answerCitations.splice(index, 1);
-    return match?.citations ?? [];
-  }
-
-  /** Resolves when every message so far is in the database. */
+  /** Finishes the turn still open (call once the session closed) and waits until everything is saved. */
   flushed(): Promise<void> {
+    this.turns.finishOpenTurn();
     return this.writes.then(() => undefined);
   }
 
@@ -81,31 +69,47 @@ export class TranscriptRecorder implements AssistantObserver {
     if (message.role === 'user') {
       const modality = this.nextUserModality;
       this.nextUserModality = 'voice';
+      const turnId = this.turns.userMessage(message, modality === 'text' ? 'text' : 'voice');
+      const startedAt = this.turns.startOf(turnId) ?? message.createdAt;
       const endedAt = message.metrics.stoppedSpeakingAt;
-      this.lastUserSpeechEndedAt = endedAt === undefined ? message.createdAt : endedAt * 1000;
       this.userMessages++;
-      if (modality === 'text') this.emit({ type: 'transcript', role: 'user', text, final: true });
-      this.write({
-        role: 'user',
-        modality,
-        text,
-        speechEndedAt: endedAt === undefined ? null : new Date(endedAt * 1000),
-        transcriptDelayMs: toMs(message.metrics.transcriptionDelay),
+      if (modality === 'text') this.emit({ type: 'transcript', role: 'user', text, final: true, turnId });
+      const recordTurn = this.options.recordTurns ?? true;
+      this.write(async () => {
+        if (recordTurn)
+          await insertTurn(this.database.pool, {
+            id: turnId,
+            conversationId: this.conversationId,
+            modality: modality === 'text' ? 'text' : 'voice',
+            startedAt: new Date(startedAt),
+          });
+        await appendMessage(this.database.pool, {
+          conversationId: this.conversationId,
+          turnId: recordTurn ? turnId : null,
+          role: 'user',
+          modality,
+          text,
+          speechEndedAt: endedAt === undefined ? null : new Date(endedAt * 1000),
+          transcriptDelayMs: toMs(message.metrics.transcriptionDelay),
+        });
       });
       return;
     }
-    const citations = this.takeCitations(text);
-    const reference = this.lastUserSpeechEndedAt;
-    this.write({
-      role: 'assistant',
-      modality: 'voice',
-      text,
-      interrupted: message.interrupted,
-      citations,
-      firstTokenDelayMs:
-        reference !== undefined && this.firstTokenAt !== undefined ? this.firstTokenAt - reference : null,
-      firstAudioDelayMs: toMs(message.metrics.e2eLatency),
-    });
+    const answer = this.turns.assistantMessage(message);
+    const citations = answer?.citations ?? [];
+    this.write(() =>
+      appendMessage(this.database.pool, {
+        conversationId: this.conversationId,
+        turnId: answer?.turnId ?? null,
+        role: 'assistant',
+        modality: 'voice',
+        text,
+        interrupted: message.interrupted,
+        citations,
+        firstTokenDelayMs: answer?.firstTokenMs ?? null,
+        firstAudioDelayMs: toMs(message.metrics.e2eLatency),
+      }),
+    );
     this.emit({
       type: 'transcript',
       role: 'assistant',
@@ -113,13 +117,38 @@ export class TranscriptRecorder implements AssistantObserver {
       final: true,
       interrupted: message.interrupted,
       ...(citations.length > 0 ? { citations } : {}),
+      ...(answer ? { turnId: answer.turnId } : {}),
     });
   }
 
-  private write(message: Omit<Parameters<typeof appendMessage>[1], 'conversationId'>): void {
-    // Writes are chained so messages keep their order.
+  private finishTurn(turn: TurnRecord): void {
+    if (!(this.options.recordTurns ?? true)) return;
+    this.write(() => finishTurn(this.database.pool, turn.id, turn));
+    this.emit({
+      type: 'turn_timings',
+      turnId: turn.id,
+      startedAt: new Date(turn.startedAt).toISOString(),
+      modality: turn.modality,
+      stages: turn.stages,
+      voiceToVoiceMs: turn.voiceToVoiceMs,
+      interrupted: turn.interrupted,
+      citations: turn.citations,
+    });
+    this.logger?.debug(
+      { turnId: turn.id, voiceToVoiceMs: turn.voiceToVoiceMs, stages: turn.stages.length },
+      'turn finished',
+    );
+    try {
+      this.options.onTurn?.(turn);
+    } catch (error) {
+      this.logger?.warn({ err: error, turnId: turn.id }, 'a turn listener failed');
+    }
+  }
+
+  private write(operation: () => Promise<unknown>): void {
+    // Writes are chained so messages and turns keep their order.
     this.writes = this.writes
-      .then(() => appendMessage(this.database.pool, { ...message, conversationId: this.conversationId }))
+      .then(operation)
       .catch((error: unknown) => this.logger?.error({ err: error }, 'could not save a transcript message'));
   }
 }

@@ -3,7 +3,13 @@ import * as silero from '@livekit/agents-plugin-silero';
 import type { Room } from '@livekit/rtc-node';
 import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
-import { createConversation, endConversation, type Channel, type Database } from '../db/index.ts';
+import {
+  createConversation,
+  endConversation,
+  hasEarlierConversation,
+  type Channel,
+  type Database,
+} from '../db/index.ts';
 import type { Embedder } from '../ingest/embeddings.ts';
 import { Assistant } from './assistant.ts';
 import type { ConversationEventListener } from '../protocol/index.ts';
@@ -37,6 +43,7 @@ import { addUploadedImage } from './visual-context.ts';
 import type { VisionModel } from '../ingest/vision.ts';
 import { summarizeConversation } from './summary.ts';
 import { EventTextOutput } from './text-output.ts';
+import { observeConversation } from '../telemetry/conversation.ts';
 import { TranscriptRecorder } from './transcript-recorder.ts';
 import { createTurnDetector, prewarmEndOfTurnModel } from './turn-detector.ts';
 import { TURN_TAKING } from './turn-taking/decision.ts';
@@ -75,6 +82,8 @@ export interface VoiceSessionOptions {
   call?: CallControl;
   /** The user's camera stills (web sessions with a camera). */
   camera?: CameraFrames;
+  /** Record each turn's stage timings (default true; the bench measures the cost with false). */
+  recordTurns?: boolean;
 }
 
 /** Either a LiveKit room, or audio input and output owned by the caller (direct transport, tests). */
@@ -107,19 +116,25 @@ export async function startVoiceSession(
   options: VoiceSessionOptions,
   transport: SessionTransport,
 ): Promise<VoiceSession> {
-  const { config, database, logger } = options;
+  const { config, database } = options;
   const emit: ConversationEventListener = options.onEvent ?? (() => undefined);
 
   const conversationId = await createConversation(database.pool, options.userId, options.channel);
+  const logger = options.logger?.child({ conversationId });
+  const telemetry = observeConversation(conversationId, options.channel);
   const knowledge = new Knowledge(database, options.embedder, options.userId, logger);
-  const recorder = new TranscriptRecorder(database, conversationId, emit, logger);
+  const recordTurns = options.recordTurns ?? true;
+  const recorder = new TranscriptRecorder(database, conversationId, emit, logger, {
+    recordTurns,
+    onTurn: (turn) => telemetry.recordTurn(turn),
+  });
   const onPhone = options.channel === 'phone';
   const userTurn = new UserTurn();
   const agent = new Assistant({
     knowledge,
     conversationId,
     userTurn,
-    observer: recorder,
+    ...(recordTurns ? { observer: recorder.turns } : {}),
     ...(options.camera ? { camera: options.camera, cameraEveryTurn: config.cameraEveryTurn } : {}),
     ...(onPhone ? { instructions: ASSISTANT_INSTRUCTIONS + PHONE_INSTRUCTIONS } : {}),
     ...(onPhone && options.call
@@ -134,7 +149,9 @@ export async function startVoiceSession(
     ...(logger ? { logger } : {}),
   });
   const languageModel = createLanguageModel(config);
-  const faults = new ProviderFaults(emit, logger);
+  const faults = new ProviderFaults(emit, logger, (provider, error) =>
+    telemetry.recordProviderError(provider, error),
+  );
   const speechToText = new ResilientSpeechToText(createSpeechToText(config), (error) => {
     faults.report('speech to text', error);
     // A fresh recognition pipeline (and connection) for the next thing the user says.
@@ -190,22 +207,26 @@ export async function startVoiceSession(
     session.clearUserTurn();
   });
 
-  await session.start({
-    agent,
-    ...('room' in transport
-      ? {
-          room: transport.room,
-          inputOptions: transport.participantIdentity
-            ? { participantIdentity: transport.participantIdentity }
-            : {},
-        }
-      : {}),
-  });
+  turnTaking.onDecision(({ text: _words, at: _at, ...signals }) => recorder.turns.recordDecision(signals));
+  // Inside the conversation's trace: the framework's spans (agent_session and below) join it.
+  await telemetry.within(() =>
+    session.start({
+      agent,
+      ...('room' in transport
+        ? {
+            room: transport.room,
+            inputOptions: transport.participantIdentity
+              ? { participantIdentity: transport.participantIdentity }
+              : {},
+          }
+        : {}),
+    }),
+  );
   const greeting =
     options.greeting !== undefined
       ? options.greeting
       : onPhone
-        ? phoneGreeting(await isReturningUser(database, options.userId, conversationId))
+        ? phoneGreeting(await hasEarlierConversation(database.pool, options.userId, conversationId))
         : WEB_GREETING;
   if (greeting) session.say(greeting, { allowInterruptions: true });
 
@@ -250,6 +271,7 @@ export async function startVoiceSession(
         await session.close();
         await textToSpeech.close();
         await recorder.flushed();
+        telemetry.end();
         const summary =
           recorder.userMessages > 0
             ? await summarizeConversation(languageModel, session.history, logger)
@@ -272,19 +294,6 @@ function createVisionClientOrWarn(config: Config, logger?: Logger): VisionModel 
   }
 }
 
-/** Whether the user had a conversation before this one (phone greetings welcome them back). */
-async function isReturningUser(
-  database: Database,
-  userId: string,
-  currentConversationId: string,
-): Promise<boolean> {
-  const { rows } = await database.pool.query(
-    'select 1 from conversations where user_id = $1 and id <> $2 limit 1',
-    [userId, currentConversationId],
-  );
-  return rows.length > 0;
-}
-
 /**
  * A provider that fails after its retries (HTTP 500, dropped socket, stall) becomes a
  * short spoken apology and an error event; the conversation goes on.
@@ -295,7 +304,8 @@ class ProviderFaults {
 
   constructor(
     private readonly emit: ConversationEventListener,
-    private readonly logger?: Logger,
+    private readonly logger: Logger | undefined,
+    private readonly onFailure: (provider: string, error: Error | undefined) => void,
   ) {}
 
   attach(session: voice.AgentSession): void {
@@ -308,6 +318,7 @@ class ProviderFaults {
 
   report(provider: string, error: Error | undefined): void {
     this.logger?.error({ err: error, provider }, 'provider failure in a live conversation');
+    this.onFailure(provider, error);
     this.emit({
       type: 'error',
       message: 'The assistant had a problem with one of its services. Please try again.',

@@ -3,6 +3,7 @@ import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } fro
 import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/load.ts';
+import { flushTraces, startTracing } from '../telemetry/tracing.ts';
 import { openDatabase, resolveUser, type Database } from '../db/index.ts';
 import { CameraFrames } from './camera.ts';
 import { followCamera } from './camera-track.ts';
@@ -31,6 +32,11 @@ export default defineAgent<ProcessData>({
     const logger = pino({ level: config.logLevel, name: 'agent' }, pino.destination(2));
     const database = await openWorkerDatabase(config);
     context.addShutdownCallback(() => database.close());
+    // Each job runs in its own process: its traces need their own exporter.
+    if (config.otlpEndpoint) {
+      startTracing(config.otlpEndpoint);
+      context.addShutdownCallback(() => flushTraces());
+    }
     const models = context.proc.userData.models ?? (await loadSharedModels());
 
     await context.connect();

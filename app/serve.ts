@@ -16,6 +16,9 @@ import { CLIENT_DIRECTORY, ensureClientBuilt } from '../web/client-build.ts';
 import { loadCookieSecret } from '../web/server/access.ts';
 import { createWebServer } from '../web/server/create-server.ts';
 import { voiceConversations } from '../web/server/voice-conversation.ts';
+import { instrumentQueries } from '../telemetry/database.ts';
+import { metrics } from '../telemetry/metrics.ts';
+import { startTracing, stopTracing } from '../telemetry/tracing.ts';
 import { openConfiguredDatabase } from './open-database.ts';
 
 /** The assistant running on this machine. */
@@ -53,6 +56,8 @@ export async function serve(
   // Before any plugin object exists (describeMissingProviders builds them): the framework logs through it.
   initializeAgentsLogging(config.logLevel === 'silent' ? 'fatal' : config.logLevel);
   const database = await openConfiguredDatabase(config);
+  instrumentQueries(database, metrics());
+  if (config.otlpEndpoint) startTracing(config.otlpEndpoint);
   try {
     const problems = describeMissingProviders(config);
     await ensureClientBuilt(() =>
@@ -98,6 +103,7 @@ export async function serve(
       async close() {
         await web.close();
         await database.close();
+        await stopTracing();
       },
     };
   } catch (error) {

@@ -67,6 +67,8 @@ export interface Config {
     };
   };
   readonly redisUrl: string | undefined;
+  /** OTLP/HTTP collector base URL: traces go to `<url>/v1/traces` when set. */
+  readonly otlpEndpoint: string | undefined;
   /** Attach the camera's latest still to every turn (low detail), not only turns about it. */
   readonly cameraEveryTurn: boolean;
   readonly limits: {
@@ -205,6 +207,7 @@ function buildConfig(env: Environment, cwd: string): Config {
       },
     },
     redisUrl: env.REDIS_URL,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
     cameraEveryTurn: env.CAMERA_EVERY_TURN,
     limits: {
       uploadMaxBytes: env.UPLOAD_MAX_BYTES,

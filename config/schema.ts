@@ -84,6 +84,7 @@ export const environmentSchema = z.object({
     .default('false')
     .transform((value) => value === 'true' || value === '1'),
   REDIS_URL: url(['redis:', 'rediss:']),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']),
 
   CAMERA_EVERY_TURN: z
     .enum(['true', 'false', '1', '0'], { message: 'expected true or false' })

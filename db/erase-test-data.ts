@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type pg from 'pg';
@@ -7,6 +7,8 @@ import {
   appendMessage,
   createConversation,
   createLinkCode,
+  finishTurn,
+  insertTurn,
   linkIdentity,
   recordUpload,
   resolveUser,
@@ -16,7 +18,7 @@ import {
 
 /**
  * Gives one person a row in every personal table, each carrying `marker`: identities,
- * a link code, a display name, a conversation with a summary and a message, a document
+ * a link code, a display name, a conversation with a summary, a turn and its message, a document
  * with a chunk, a memory, an upload kept on disk (a file in `uploadsDirectory`) and one
  * kept in the row. Returns the user id. Test data for the erasure tests.
  */
@@ -34,8 +36,23 @@ export async function populatePerson(
     conversation,
     `${marker} summary`,
   ]);
+  const turnId = randomUUID();
+  await insertTurn(pool, {
+    id: turnId,
+    conversationId: conversation,
+    modality: 'voice',
+    startedAt: new Date(),
+  });
+  await finishTurn(pool, turnId, {
+    stages: [{ name: 'llm', startMs: 0, endMs: 100 }],
+    voiceToVoiceMs: 900,
+    interrupted: false,
+    sources: [],
+    citations: [{ documentId: randomUUID(), title: `${marker} notes`, page: 1 }],
+  });
   await appendMessage(pool, {
     conversationId: conversation,
+    turnId,
     role: 'user',
     modality: 'voice',
     text: `${marker} says hi`,

@@ -92,6 +92,7 @@ describe.each(backends)('eraseUser on %s', (backend) => {
       user_identities: 2,
       conversations: 1,
       messages: 1,
+      turns: 1,
       documents: 1,
       chunks: 1,
       memories: 1,

@@ -22,3 +22,4 @@ export * from './queries/documents.ts';
 export * from './queries/uploads.ts';
 export * from './queries/erase.ts';
 export * from './queries/account-links.ts';
+export * from './queries/turns.ts';

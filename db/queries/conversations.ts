@@ -45,6 +45,8 @@ export interface NewMessage extends TurnTimings {
   text: string;
   interrupted?: boolean;
   citations?: readonly Citation[];
+  /** The turn this message belongs to (see queries/turns.ts). */
+  turnId?: string | null;
 }
 
 export interface StoredMessage {
@@ -54,6 +56,7 @@ export interface StoredMessage {
   text: string;
   interrupted: boolean;
   citations: Citation[];
+  turnId: string | null;
   createdAt: Date;
   speechEndedAt: Date | null;
   transcriptDelayMs: number | null;
@@ -65,8 +68,8 @@ export interface StoredMessage {
 export async function appendMessage(db: Queryable, message: NewMessage): Promise<string> {
   const { rows } = await db.query<{ id: string }>(
     `insert into messages (conversation_id, user_id, role, modality, text, interrupted, citations,
-                           speech_ended_at, transcript_delay_ms, first_token_delay_ms, first_audio_delay_ms)
-     select c.id, c.user_id, $2, $3, $4, $5, $6, $7, $8, $9, $10 from conversations c where c.id = $1
+                           speech_ended_at, transcript_delay_ms, first_token_delay_ms, first_audio_delay_ms, turn_id)
+     select c.id, c.user_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 from conversations c where c.id = $1
      returning id`,
     [
       message.conversationId,
@@ -79,6 +82,7 @@ export async function appendMessage(db: Queryable, message: NewMessage): Promise
       message.transcriptDelayMs ?? null,
       message.firstTokenDelayMs ?? null,
       message.firstAudioDelayMs ?? null,
+      message.turnId ?? null,
     ],
   );
   const row = rows[0];
@@ -115,11 +119,29 @@ export async function updateMessage(
 
 export async function listMessages(db: Queryable, conversationId: string): Promise<StoredMessage[]> {
   const { rows } = await db.query<StoredMessage>(
-    `select id, role, modality, text, interrupted, citations, created_at as "createdAt",
+    `select id, role, modality, text, interrupted, citations, turn_id as "turnId", created_at as "createdAt",
             speech_ended_at as "speechEndedAt", transcript_delay_ms as "transcriptDelayMs",
             first_token_delay_ms as "firstTokenDelayMs", first_audio_delay_ms as "firstAudioDelayMs"
        from messages where conversation_id = $1 order by created_at, id`,
     [conversationId],
   );
   return rows;
+}
+
+/** Whether the user had a conversation before `currentConversationId`. */
+export async function hasEarlierConversation(
+  db: Queryable,
+  userId: string,
+  currentConversationId: string,
+): Promise<boolean> {
+  const { rows } = await db.query('select 1 from conversations where user_id = $1 and id <> $2 limit 1', [
+    userId,
+    currentConversationId,
+  ]);
+  return rows.length > 0;
+}
+
+/** Throws when the database does not answer (health checks). */
+export async function pingDatabase(db: Queryable): Promise<void> {
+  await db.query('select 1');
 }

@@ -23,6 +23,7 @@ export interface ErasureReceipt {
  */
 const TABLES_BY_USER_COLUMN: readonly [table: string, column: string][] = [
   ['messages', 'user_id'],
+  ['turns', 'user_id'],
   ['memories', 'user_id'],
   ['uploads', 'user_id'],
   ['chunks', 'owner_id'],

@@ -1,7 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Config } from '../../config/load.ts';
-import { createLinkCode, eraseUser, findUserByIdentity, resolveUser, type Database } from '../../db/index.ts';
+import {
+  createLinkCode,
+  eraseUser,
+  findUserByIdentity,
+  pingDatabase,
+  resolveUser,
+  type Database,
+} from '../../db/index.ts';
+import { metrics } from '../../telemetry/metrics.ts';
 import {
   CloseCode,
   LIVEKIT_EVENTS_TOPIC,
@@ -144,6 +152,18 @@ export function registerAccessRoute(
   );
 }
 
+/**
+ * `GET /metrics` (Prometheus text format), registered behind the access-key guard: with
+ * APP_ACCESS_KEY set a scraper sends `Authorization: Bearer <key>`. No identity: a
+ * scraper has no browser.
+ */
+export function registerMetricsRoute(app: FastifyInstance): void {
+  app.get('/metrics', async (_request, reply) => {
+    reply.header('content-type', metrics().contentType);
+    return reply.send(await metrics().render());
+  });
+}
+
 /** `GET /healthz`: open to everyone, says nothing about anyone. */
 export function registerHealthRoute(
   app: FastifyInstance,
@@ -152,7 +172,7 @@ export function registerHealthRoute(
   const { config, database, registry, problems } = options;
   app.get('/healthz', async (_request, reply) => {
     try {
-      await database.pool.query('select 1');
+      await pingDatabase(database.pool);
     } catch {
       return reply.code(503).send({ status: 'database unavailable' });
     }

@@ -9,7 +9,12 @@ import type { Logger } from 'pino';
 import type { Config } from '../../config/load.ts';
 import type { Database } from '../../db/index.ts';
 import { accessKeyGuard, identityGuard, type AccessGuardOptions } from './api-guards.ts';
-import { registerAccessRoute, registerApiRoutes, registerHealthRoute } from './api-routes.ts';
+import {
+  registerAccessRoute,
+  registerApiRoutes,
+  registerHealthRoute,
+  registerMetricsRoute,
+} from './api-routes.ts';
 import type { StartConversation } from './conversation.ts';
 import { ConversationRegistry } from './conversation-registry.ts';
 import { CLOSE_GRACE_MS } from './direct-socket.ts';
@@ -134,6 +139,10 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     { prefix: '/api' },
   );
   registerHealthRoute(app, { database, registry, config, problems: options.problems });
+  await app.register(async (scrape) => {
+    scrape.addHook('onRequest', accessKeyGuard(guard));
+    registerMetricsRoute(scrape);
+  });
 
   if (options.clientDirectory && existsSync(options.clientDirectory)) {
     await app.register(fastifyStatic, {

@@ -46,6 +46,10 @@ const listener: TransportListener = {
     } else if (message.type === 'agent_state') showState(message.state);
     else if (message.type === 'error') showAlert(message.message);
     else if (message.type === 'upload_progress') files.progress(message);
+    else if (message.type === 'turn_timings') {
+      const line = transcript.attachTimings(message);
+      if (line) renderLine(line);
+    }
   },
   level: showLevel,
   lost: (reason) => {

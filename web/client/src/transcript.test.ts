@@ -55,4 +55,42 @@ describe('Transcript', () => {
     transcript.apply({ type: 'transcript', role: 'assistant', text: 'Yes?', final: true });
     expect(transcript.lines.map((line) => line.text)).toEqual(['Yes?']);
   });
+
+  it("attaches a turn's timings to its answer, also when they arrive before the answer (LiveKit)", () => {
+    const transcript = new Transcript();
+    const timings = (turnId: string) => ({
+      type: 'turn_timings' as const,
+      turnId,
+      startedAt: '2026-11-29T10:00:00.000Z',
+      modality: 'voice' as const,
+      stages: [{ name: 'llm' as const, startMs: 100, endMs: 700, firstMs: 450 }],
+      voiceToVoiceMs: 900,
+      interrupted: false,
+      citations: [],
+    });
+    transcript.apply({
+      type: 'transcript',
+      role: 'assistant',
+      text: 'First.',
+      final: true,
+      turnId: 'turn-1',
+    });
+    expect(transcript.attachTimings(timings('turn-1'))).toMatchObject({
+      text: 'First.',
+      timings: { turnId: 'turn-1' },
+    });
+
+    expect(transcript.attachTimings(timings('turn-2'))).toBeUndefined();
+    // LiveKit: the transcription stream's final text first, then the same text with its turn id.
+    transcript.apply({ type: 'transcript', role: 'assistant', text: 'Second.', final: true });
+    const line = transcript.apply({
+      type: 'transcript',
+      role: 'assistant',
+      text: 'Second.',
+      final: true,
+      turnId: 'turn-2',
+    });
+    expect(line).toMatchObject({ text: 'Second.', timings: { turnId: 'turn-2' } });
+    expect(transcript.lines).toHaveLength(2);
+  });
 });

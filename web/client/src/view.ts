@@ -1,5 +1,6 @@
 import type { AgentState } from '../../../protocol/index.ts';
 import type { TranscriptLine } from './transcript.ts';
+import { renderWaterfall } from './waterfall.ts';
 
 /** The page's elements (index.html), looked up once. */
 function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -102,8 +103,10 @@ export function renderLine(line: TranscriptLine): void {
   item.dataset.final = String(line.final);
   item.classList.toggle('interim', !line.final);
   (item.querySelector('.text') as HTMLElement).textContent = line.text;
+  const waterfallOpen = item.querySelector<HTMLDetailsElement>('.waterfall')?.open ?? false;
   item.querySelector('.note')?.remove();
   item.querySelector('.citations')?.remove();
+  item.querySelector('.waterfall')?.remove();
   if (line.interrupted) {
     const note = document.createElement('span');
     note.className = 'note';
@@ -122,6 +125,7 @@ export function renderLine(line: TranscriptLine): void {
     }
     item.append(list);
   }
+  if (line.timings) item.append(renderWaterfall(line.timings, waterfallOpen));
   item.scrollIntoView({ block: 'end' });
 }
 
