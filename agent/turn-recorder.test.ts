@@ -10,7 +10,7 @@ import { startTestServer, type TestServer } from '../web/server/test-server.ts';
 /** The fakes' latencies, ms: each must show up in its stage. */
 const LATENCY = { sttFinal: 900, embeddings: 200, llmFirstToken: 500, ttsFirstAudio: 300 };
 /** Two shared cores: a stage may take this much longer than its fake's latency. */
-const SLACK_MS = 400;
+const SLACK_MS = 600;
 
 const stage = (event: TurnTimingsEvent, name: TurnStage['name']) => {
   const found = event.stages.find((candidate) => candidate.name === name);
@@ -81,7 +81,8 @@ describe('the flight recorder of a voice turn', () => {
     expect((llm.firstMs ?? 0) - llm.startMs).toBeLessThanOrEqual(LATENCY.llmFirstToken + SLACK_MS);
     const tts = stage(timings, 'tts');
     expect((tts.firstMs ?? 0) - tts.startMs).toBeGreaterThanOrEqual(LATENCY.ttsFirstAudio);
-    expect((tts.firstMs ?? 0) - tts.startMs).toBeLessThanOrEqual(LATENCY.ttsFirstAudio + SLACK_MS);
+    // The plugin may hold text back until a sentence ends: at the latest, the answer's last token.
+    expect(tts.firstMs).toBeLessThanOrEqual((llm.endMs ?? 0) + LATENCY.ttsFirstAudio + SLACK_MS);
     // Causality: retrieval before the model, its first token before synthesis, audio before playout.
     expect(stage(timings, 'retrieval').endMs).toBeLessThanOrEqual(llm.startMs + 5);
     expect(llm.firstMs).toBeLessThanOrEqual(tts.startMs + 5);

@@ -156,6 +156,7 @@ export class VoiceRig {
         userId,
         channel: 'web',
         greeting: null,
+        ...(whatIf.noTurnRecorder ? { recordTurns: false } : {}),
       },
       { audioInput: input, audioOutput: output },
     );

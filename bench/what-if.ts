@@ -16,6 +16,8 @@ import { numberOption } from './report.ts';
  * --no-prefetch          no retrieval started on stable interim transcripts (what it buys)
  * --vad-per-session      a Silero VAD loaded for each session instead of the shared one
  *                        (the shared VAD keeps every stream it ever made: see the README)
+ * --no-turn-recorder     sessions without the turn recorder (no stage timings, turn rows,
+ *                        metrics or spans), for what recording costs
  */
 export interface WhatIf {
   maxDelayMs?: number;
@@ -24,6 +26,7 @@ export interface WhatIf {
   minInterruptionMs?: number;
   vadPerSession?: boolean;
   noPrefetch?: boolean;
+  noTurnRecorder?: boolean;
 }
 
 export function whatIfFromOptions(options: Map<string, string>): WhatIf {
@@ -33,6 +36,7 @@ export function whatIfFromOptions(options: Map<string, string>): WhatIf {
   if (options.has('preemptive-tts')) whatIf.preemptiveTts = true;
   if (options.has('vad-per-session')) whatIf.vadPerSession = true;
   if (options.has('no-prefetch')) whatIf.noPrefetch = true;
+  if (options.has('no-turn-recorder')) whatIf.noTurnRecorder = true;
   if (options.has('min-interruption-ms'))
     whatIf.minInterruptionMs = numberOption(options, 'min-interruption-ms', 400);
   return whatIf;
@@ -47,6 +51,7 @@ export function whatIfLabel(whatIf: WhatIf): string | undefined {
     whatIf.minInterruptionMs !== undefined ? `min-interruption-${whatIf.minInterruptionMs}` : undefined,
     whatIf.vadPerSession ? 'vad-per-session' : undefined,
     whatIf.noPrefetch ? 'no-prefetch' : undefined,
+    whatIf.noTurnRecorder ? 'no-turn-recorder' : undefined,
   ].filter((part) => part !== undefined);
   return parts.length > 0 ? parts.join('+') : undefined;
 }

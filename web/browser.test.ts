@@ -124,6 +124,25 @@ async function converse(page: Page, fakes: Fakes, url: string): Promise<void> {
   );
   expect(((await played.jsonValue()) as { nonSilentSamples: number }).nonSilentSamples).toBeGreaterThan(0);
 
+  // Where the answer's time went: its waterfall opens to one bar per stage.
+  const answer = page.locator('li.line.assistant[data-final="true"]', { hasText: 'ZX-4471' });
+  const waterfall = answer.locator('details.waterfall');
+  await waterfall.waitFor({ timeout: 20_000 });
+  expect(await waterfall.locator('summary').textContent()).toMatch(/^Timing: \d+ ms to first audio$/);
+  await waterfall.locator('summary').click();
+  expect(await waterfall.locator('.stage-name').allTextContents()).toEqual(
+    expect.arrayContaining([
+      'end of turn',
+      'transcript',
+      'retrieval',
+      'language model',
+      'speech',
+      'playback',
+    ]),
+  );
+  expect(await waterfall.locator('.bar').first().isVisible()).toBe(true);
+  await answer.screenshot({ path: path.join(ARTIFACTS, 'waterfall.png') });
+
   // A file the assistant cannot read is refused in plain words.
   await page.locator('#file-input').setInputFiles({
     name: 'setup.exe',
