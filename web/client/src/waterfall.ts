@@ -35,6 +35,10 @@ export function renderWaterfall(timings: TurnTimingsEvent, open: boolean): HTMLD
   const rows = document.createElement('ol');
   rows.className = 'stages';
   rows.setAttribute('aria-label', 'Stages, in ms from the end of your speech');
+  const legend = document.createElement('p');
+  legend.className = 'legend';
+  legend.textContent =
+    from < 0 ? 'Bars start at the end of your speech (the line); work left of it began while you spoke.' : '';
   for (const stage of timings.stages) {
     const row = document.createElement('li');
     row.className = `stage ${stage.name}`;
@@ -43,8 +47,21 @@ export function renderWaterfall(timings: TurnTimingsEvent, open: boolean): HTMLD
     const tool =
       stage.name === 'tool' && typeof stage.detail?.name === 'string' ? ` ${stage.detail.name}` : '';
     label.textContent = STAGE_LABELS[stage.name] + tool;
+    const value = document.createElement('span');
+    value.className = 'ms';
+    value.textContent = describeStage(stage);
+    const head = document.createElement('span');
+    head.className = 'stage-head';
+    head.append(label, value);
     const track = document.createElement('span');
     track.className = 'track';
+    if (from < 0) {
+      // Work that started before the end of speech (preemptive generation) lies left of it.
+      const zero = document.createElement('span');
+      zero.className = 'zero';
+      zero.style.left = percent(0);
+      track.append(zero);
+    }
     const bar = document.createElement('span');
     bar.className = 'bar';
     bar.style.left = percent(stage.startMs);
@@ -58,13 +75,11 @@ export function renderWaterfall(timings: TurnTimingsEvent, open: boolean): HTMLD
       marker.title = `first output at ${stage.firstMs} ms`;
       track.append(marker);
     }
-    const value = document.createElement('span');
-    value.className = 'ms';
-    value.textContent = describeStage(stage);
-    row.append(label, track, value);
+    row.append(head, track);
     rows.append(row);
   }
   details.append(rows);
+  if (legend.textContent !== '') details.append(legend);
   if (timings.citations.length > 0) {
     const cited = document.createElement('p');
     cited.className = 'cited';
@@ -78,10 +93,10 @@ export function renderWaterfall(timings: TurnTimingsEvent, open: boolean): HTMLD
   return details;
 }
 
-/** "420 ms", "620 ms (first at 380)", "at 1200 ms" for points, "cut" for unfinished stages. */
+/** "420 ms", "620 ms, first 380", "at 1200 ms" for points, "cut" for unfinished stages. */
 function describeStage(stage: TurnStage): string {
   if (stage.name === 'interruption') return `at ${stage.startMs} ms`;
   if (stage.endMs === null) return 'cut';
   const duration = `${stage.endMs - stage.startMs} ms`;
-  return stage.firstMs === undefined ? duration : `${duration} (first at ${stage.firstMs - stage.startMs})`;
+  return stage.firstMs === undefined ? duration : `${duration}, first ${stage.firstMs - stage.startMs}`;
 }
