@@ -72,9 +72,10 @@ describe('the flight recorder of a voice turn', () => {
     const expectedTranscriptMs = Math.max(0, lastVoiced + LATENCY.sttFinal - startedAt);
     expect(stage(timings, 'transcription').endMs).toBeGreaterThanOrEqual(expectedTranscriptMs - 100);
     expect(stage(timings, 'transcription').endMs).toBeLessThanOrEqual(expectedTranscriptMs + SLACK_MS);
-    // Retrieval embeds the question (the fake's embedding latency) and searches.
+    // Retrieval embeds the question (the fake's embedding latency) and searches; prefetches
+    // for earlier interim words may share the embedded database's one connection meanwhile.
     expect(duration(stage(timings, 'retrieval'))).toBeGreaterThanOrEqual(LATENCY.embeddings);
-    expect(duration(stage(timings, 'retrieval'))).toBeLessThanOrEqual(LATENCY.embeddings + SLACK_MS);
+    expect(duration(stage(timings, 'retrieval'))).toBeLessThanOrEqual(LATENCY.embeddings + 2 * SLACK_MS);
     expect(stage(timings, 'retrieval').detail).toEqual({ chunks: 1 });
     const llm = stage(timings, 'llm');
     expect((llm.firstMs ?? 0) - llm.startMs).toBeGreaterThanOrEqual(LATENCY.llmFirstToken);
