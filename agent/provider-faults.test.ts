@@ -55,7 +55,8 @@ describe('provider faults in a live conversation', () => {
     const before = apologies();
     voice.sendText('first question');
     await expectApologyThenRecovery(voice, 'second question', before);
-    expect(APOLOGY).toContain('Sorry, I ran into a problem');
+    // What was spoken is the apology itself, whole.
+    expect(spokenTexts().map((text) => text.trim())).toContain(APOLOGY);
     await voice.close();
   });
 
@@ -109,5 +110,40 @@ describe('provider faults in a live conversation', () => {
       'an answer after the TTS failure',
     );
     await voice.close();
+  });
+
+  it('apologizes for each failed turn, also when the next one fails soon after', async () => {
+    harness.events = [];
+    const { voice } = await harness.startSession(userId, { connOptions: FAST_FAILURE });
+    const before = apologies();
+    for (const question of ['first failing question', 'second failing question']) {
+      // The request and its one retry both fail.
+      harness.openai.failNext('chat', { kind: 'status', status: 500 });
+      harness.openai.failNext('chat', { kind: 'status', status: 500 });
+      const owed = apologies() + 1;
+      voice.sendText(question);
+      await waitFor(() => apologies() >= owed, 20_000, `the apology for "${question}"`);
+    }
+    expect(apologies() - before).toBe(2);
+    await voice.close();
+  });
+
+  // Known defect, kept failing on purpose until it is fixed (then drop `.fails`): after
+  // the ElevenLabs socket dropped on a turn and its retry, the apology's synthesis opens
+  // a context on a fresh connection but sends it no text, times out, and nothing is
+  // heard; the user sees only the error event. Measured: the fake's third connection
+  // holds one context with empty text, closed.
+  it.fails('speaks the apology when text to speech dropped its socket', async () => {
+    harness.events = [];
+    const { voice } = await harness.startSession(userId, { connOptions: FAST_FAILURE });
+    harness.elevenlabs.failNextConnection({ kind: 'close', code: 1011, afterMessages: 1 });
+    harness.elevenlabs.failNextConnection({ kind: 'close', code: 1011, afterMessages: 1 });
+    const before = apologies();
+    voice.sendText('say something');
+    try {
+      await waitFor(() => apologies() > before, 15_000, 'the spoken apology');
+    } finally {
+      await voice.close();
+    }
   });
 });

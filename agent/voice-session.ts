@@ -300,7 +300,8 @@ function createVisionClientOrWarn(config: Config, logger?: Logger): VisionModel 
  */
 class ProviderFaults {
   private session: voice.AgentSession | undefined;
-  private lastApologyAt = 0;
+  /** The apology being spoken, if any: errors while it is pending are part of the same failure. */
+  private apology: voice.SpeechHandle | undefined;
 
   constructor(
     private readonly emit: ConversationEventListener,
@@ -323,11 +324,12 @@ class ProviderFaults {
       type: 'error',
       message: 'The assistant had a problem with one of its services. Please try again.',
     });
-    // One apology per burst of errors.
-    if (!this.session || Date.now() - this.lastApologyAt < 3000) return;
-    this.lastApologyAt = Date.now();
+    // One apology per failure: errors while one is still pending (a retry failing too,
+    // two providers failing together) share it. A time window would also swallow the
+    // apology owed to the next turn when that failed soon after (seen with 20 sessions).
+    if (!this.session || (this.apology && !this.apology.done())) return;
     try {
-      this.session.say(APOLOGY, { allowInterruptions: true, addToChatCtx: false });
+      this.apology = this.session.say(APOLOGY, { allowInterruptions: true, addToChatCtx: false });
     } catch (sayError) {
       this.logger?.warn({ err: sayError }, 'could not speak the apology');
     }
