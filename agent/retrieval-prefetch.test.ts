@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { resolveUser, saveDocument } from '../db/index.ts';
+import { resolveUser } from '../db/index.ts';
 import { speak, speechFixture, VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
 import { RetrievalPrefetch, retrievalKey } from './retrieval-prefetch.ts';
 
@@ -68,20 +67,7 @@ describe('retrieval during speech, in a session', () => {
   it('embeds the question before the final transcript arrives and reuses it for the answer', async () => {
     harness = await VoiceHarness.start();
     const userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'prefetch-user' });
-    const [embedding = null] = await harness.embedder.embed(['The blue valve is part ZX-4471.']);
-    await saveDocument(harness.test.database.pool, {
-      ownerId: userId,
-      title: 'Boiler manual',
-      sourceName: 'boiler.pdf',
-      mimeType: 'application/pdf',
-      sha256: createHash('sha256').update('prefetch').digest('hex'),
-      byteSize: 100,
-      pageCount: 1,
-      embeddingModel: harness.embedder.model,
-      chunks: [
-        { pageStart: 1, pageEnd: 1, heading: null, text: 'The blue valve is part ZX-4471.', embedding },
-      ],
-    });
+    // No documents needed: every turn's retrieval starts with an embedding of its words.
     harness.deepgram.transcripts.push('what is my locker code');
     harness.openai.chatResponder = () => ({ text: 'I do not know it yet.' });
     const embeddingsBefore = harness.openai.requestsTo('/embeddings').length;
