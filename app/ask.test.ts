@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,7 +11,10 @@ import { runApp } from '../test/support/run-command.ts';
 const DIMENSIONS = 32;
 
 const runAsk = (args: string[], env: Record<string, string>) =>
-  runApp('ask.ts', args, { ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' });
+  runApp('ask.ts', args, { ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' }, { timeoutMs: 240_000 });
+
+// Each test runs the command as tsx child processes; on a loaded two-core machine one takes up to a minute.
+vi.setConfig({ testTimeout: 400_000 });
 
 describe('npm run ask', () => {
   let fakes: Fakes;

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { hybridSearch, openDatabase, resolveUser } from '../db/index.ts';
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
 import { buildProsePdf, wrapText } from '../test/fixtures/ingest/prose-pdf.ts';
@@ -23,6 +23,9 @@ interface FileResult {
   error: { code: string; message: string } | null;
 }
 
+// Each test runs the command as tsx child processes; on a loaded two-core machine one takes up to a minute.
+vi.setConfig({ testTimeout: 400_000 });
+
 describe('npm run ingest', () => {
   let fakes: Fakes;
   let root: string;
@@ -31,7 +34,12 @@ describe('npm run ingest', () => {
 
   /** Runs the command's entry point as a child process, in `root`, on the embedded database. */
   const runIngest = (args: string[]): Promise<CommandOutcome> =>
-    runApp('ingest.ts', args, { ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' }, { cwd: root });
+    runApp(
+      'ingest.ts',
+      args,
+      { ...env, DATABASE_URL: '', LOG_LEVEL: 'silent' },
+      { cwd: root, timeoutMs: 240_000 },
+    );
 
   beforeAll(async () => {
     fakes = await startFakes({ openai: { embeddingDimensions: DIMENSIONS } });
