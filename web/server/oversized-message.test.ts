@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planBrowserTest } from '../../test/support/chromium.ts';
 import { recordingConversations, startTestServer, TestBrowser, type TestServer } from './test-server.ts';
 
 /**
@@ -11,10 +11,9 @@ import { recordingConversations, startTestServer, TestBrowser, type TestServer }
  * not a reset connection (which browsers report as 1006).
  */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const runInBrowser = existsSync(CHROMIUM) || process.env.CI === 'true';
-if (!runInBrowser)
-  console.log(`Skipped the browser half of oversized-message.test.ts: no Chromium at ${CHROMIUM}.`);
+// The same rule as web/browser.test.ts: skipped in one line without Chromium, a failure under CI.
+const BROWSER = planBrowserTest({ env: process.env });
+if (BROWSER.action === 'skip') process.stderr.write(`oversized-message.test.ts: ${BROWSER.reason}\n`);
 
 const SIZES = [1100 * 1024, 2 * 1024 * 1024, 8 * 1024 * 1024];
 
@@ -35,11 +34,12 @@ describe('a text frame over the limit', () => {
     },
   );
 
-  describe.skipIf(!runInBrowser)('in Chromium', () => {
+  describe.skipIf(BROWSER.action === 'skip')('in Chromium', () => {
     let chrome: Browser;
     beforeAll(async () => {
+      if (BROWSER.action !== 'run') throw new Error(BROWSER.reason);
       chrome = await chromium.launch({
-        executablePath: CHROMIUM,
+        executablePath: BROWSER.executable,
         args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-sync'],
       });
     });
