@@ -18,6 +18,7 @@ import {
   type TestSocket,
 } from './test-server.ts';
 import { MAX_UNSENT_AUDIO_BYTES } from './direct-socket.ts';
+import { MAX_SOCKETS_PER_ADDRESS } from './socket-route.ts';
 
 const SAMPLE_RATE = 16_000;
 /** One 20 ms frame at 16 kHz, as the page sends. */
@@ -199,5 +200,35 @@ describe('the direct socket’s budgets', () => {
     expect(socket.audioBytes).toBeGreaterThan(MAX_UNSENT_AUDIO_BYTES);
     expect(socket.audioBytes).toBeLessThan(16 * 1024 * 1024);
     socket.close();
+  });
+
+  it('refuses a socket past the open sockets one address may hold, and says why', async () => {
+    const sockets: TestSocket[] = [];
+    const other = await startTestServer({ database: server.test, startConversation: conversations.start });
+    try {
+      for (let index = 0; index < MAX_SOCKETS_PER_ADDRESS; index++) {
+        const browser = new TestBrowser(other.url);
+        await browser.postJson('/api/session');
+        sockets.push(await browser.openSocket());
+      }
+      const browser = new TestBrowser(other.url);
+      await browser.postJson('/api/session');
+      const refused = await browser.openSocket();
+      expect(await refused.waitClosed()).toEqual({
+        code: 4029,
+        reason: 'too many connections from this address',
+      });
+      expect(errorMessages(refused).at(-1)?.message).toMatch(/Too many conversations are open/);
+      // One closes: there is room again.
+      sockets.pop()?.close();
+      await sleep(200);
+      const again = await browser.openSocket();
+      await again.hello();
+      expect(again.closed).toBeUndefined();
+      sockets.push(again);
+    } finally {
+      for (const socket of sockets) socket.close();
+      await other.close();
+    }
   });
 });
