@@ -69,6 +69,9 @@ describe('retrieval during speech, in a session', () => {
     const userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'prefetch-user' });
     // No documents needed: every turn's retrieval starts with an embedding of its words.
     harness.deepgram.transcripts.push('what is my locker code');
+    // A slow final (as a loaded STT gives), so the early retrieval visibly runs before it
+    // however slowly this machine embeds the earlier partial wordings.
+    harness.deepgram.settings.finalDelay = 1000;
     harness.openai.chatResponder = () => ({ text: 'I do not know it yet.' });
     const embeddingsBefore = harness.openai.requestsTo('/embeddings').length;
     const { input } = await harness.startSession(userId);
