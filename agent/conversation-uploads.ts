@@ -6,7 +6,8 @@ import { attachUploadToDocument, deleteUpload, type Database } from '../db/index
 import type { Embedder } from '../ingest/embeddings.ts';
 import { ingestFile } from '../ingest/pipeline.ts';
 import type { VisionModel } from '../ingest/vision.ts';
-import { identifyMedia, inspectPdf, normalizeImage, type NormalizedImage } from '../media/index.ts';
+import { sharedDocumentReader, type DocumentReader } from '../ingest/document-reader.ts';
+import { normalizeImage, type MediaLimits, type NormalizedImage } from '../media/index.ts';
 import { AppError, userMessage, type UploadProgressEvent } from '../protocol/index.ts';
 import { metrics } from '../telemetry/metrics.ts';
 import {
@@ -55,6 +56,8 @@ export interface ConversationUploadsDependencies {
   say(text: string): void;
   emit(event: UploadProgressEvent): void;
   logger?: Logger | undefined;
+  /** The reader processes that sniff and parse files; default the program's shared pool. */
+  reader?: DocumentReader | undefined;
 }
 
 /**
@@ -94,14 +97,10 @@ export class ConversationUploads {
       maxPixels: config.limits.imageMaxPixels,
       maxPages: config.limits.pdfMaxPages,
     };
-    const media = await identifyMedia(
-      file.bytes,
-      { fileName: file.fileName, mimeType: file.claimedType },
-      limits,
-    );
+    const reader = this.dependencies.reader ?? sharedDocumentReader();
+    const { media, pages } = await this.inspect(reader, file, limits);
     const image =
       media.kind === 'image' ? await normalizeImage(file.bytes, { maxPixels: limits.maxPixels }) : undefined;
-    const pages = media.kind === 'pdf' ? (await inspectPdf(file.bytes, limits)).pageCount : null;
     this.throwIfEnded();
     const uploadId = await storeUpload(database.pool, config.database.uploadsDirectory, {
       userId: this.dependencies.userId,
@@ -110,6 +109,7 @@ export class ConversationUploads {
       mimeType: media.mime,
       extension: media.extension,
       bytes: file.bytes,
+      sha256: media.sha256,
     });
     if (this.cancel.signal.aborted) {
       // Ended while the file was being stored: close() did not know about this upload.
@@ -172,6 +172,22 @@ export class ConversationUploads {
       }
     });
     return { uploadId, kind: 'document', status: 'reading', message: 'Reading the document.' };
+  }
+
+  /** What the file is and, for a PDF, its page count: asked of a reader process, off this thread. */
+  private async inspect(reader: DocumentReader, file: ReceivedFile, limits: MediaLimits) {
+    const budget = reader.budget(this.cancel.signal);
+    try {
+      const claim = { fileName: file.fileName, mimeType: file.claimedType };
+      const media = await reader.run({ type: 'identify', bytes: file.bytes, claim, limits }, budget);
+      const pages =
+        media.kind === 'pdf'
+          ? (await reader.run({ type: 'inspect-pdf', bytes: file.bytes, limits }, budget)).pageCount
+          : null;
+      return { media, pages };
+    } finally {
+      await budget.release();
+    }
   }
 
   /**

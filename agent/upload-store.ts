@@ -13,6 +13,8 @@ export interface UploadToStore {
   /** Extension for that type, without a dot. */
   extension: string;
   bytes: Buffer;
+  /** SHA-256 of the bytes (hex), when already known: hashing 25 MB here would hold up the event loop. */
+  sha256?: string | undefined;
 }
 
 /**
@@ -37,7 +39,7 @@ export async function storeUpload(
       fileName: upload.fileName.slice(0, 255),
       mimeType: upload.mimeType,
       byteSize: upload.bytes.length,
-      sha256: createHash('sha256').update(upload.bytes).digest('hex'),
+      sha256: upload.sha256 ?? createHash('sha256').update(upload.bytes).digest('hex'),
       path: relativePath,
     });
   } catch (error) {

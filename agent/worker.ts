@@ -4,6 +4,8 @@ import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import { loadConfig, type Config } from '../config/load.ts';
 import { flushTraces, startTracing } from '../telemetry/tracing.ts';
+import { configureSharedDocumentReader } from '../ingest/document-reader.ts';
+import { recordStrayRejection } from './stray-errors.ts';
 import { openDatabase, resolveUser, type Database } from '../db/index.ts';
 import { CameraFrames } from './camera.ts';
 import { followCamera } from './camera-track.ts';
@@ -30,6 +32,11 @@ export default defineAgent<ProcessData>({
   entry: async (context: JobContext<ProcessData>) => {
     const config = loadConfig();
     const logger = pino({ level: config.logLevel, name: 'agent' }, pino.destination(2));
+    // Each job runs in a process of its own: its uploads are read with the configured caps.
+    configureSharedDocumentReader({
+      ...config.documentReader,
+      onStrayError: (description) => recordStrayRejection(description, 'a document reader process'),
+    });
     const database = await openWorkerDatabase(config);
     context.addShutdownCallback(() => database.close());
     // Each job runs in its own process: its traces need their own exporter.

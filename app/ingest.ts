@@ -7,6 +7,8 @@ import {
   UserReferenceError,
   type UserReference,
 } from '../agent/user-reference.ts';
+import { recordStrayRejection } from '../agent/stray-errors.ts';
+import { DocumentReader } from '../ingest/document-reader.ts';
 import { describeFileError, findFiles } from '../ingest/find-files.ts';
 import { ingestFile, type IngestDependencies, type IngestResult } from '../ingest/pipeline.ts';
 import type { IngestProgress } from '../ingest/progress.ts';
@@ -71,6 +73,10 @@ runCommand(async () => {
   }
   const found = await findFiles(parsed.positionals);
   const database = await openConfiguredDatabase(config);
+  const reader = new DocumentReader({
+    ...config.documentReader,
+    onStrayError: (description) => recordStrayRejection(description, 'a document reader process'),
+  });
   try {
     const ownerId = user === undefined ? null : await findOwner(database.pool, user);
     const limits: MediaLimits = {
@@ -78,7 +84,7 @@ runCommand(async () => {
       maxPixels: config.limits.imageMaxPixels,
       maxPages: config.limits.pdfMaxPages,
     };
-    const dependencies: IngestDependencies = { database, embedder, vision, limits };
+    const dependencies: IngestDependencies = { database, embedder, vision, limits, reader };
     const display = new ProgressDisplay(process.stderr, found.files.length);
     const reports: FileReport[] = [];
     for (const [index, file] of found.files.entries()) {
@@ -97,6 +103,7 @@ runCommand(async () => {
     else printSummary(reports, user);
     return reports.some((report) => report.status === 'failed') ? 1 : 0;
   } finally {
+    await reader.close();
     await database.close();
   }
 });

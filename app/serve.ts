@@ -2,7 +2,8 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { warmUpPdfReading } from '../ingest/warm-up.ts';
 import { initializeAgentsLogging } from '../agent/logging.ts';
-import { installStrayErrorHandlers } from '../agent/stray-errors.ts';
+import { installStrayErrorHandlers, recordStrayRejection } from '../agent/stray-errors.ts';
+import { configureSharedDocumentReader } from '../ingest/document-reader.ts';
 import {
   createConfiguredEmbedder,
   describeMissingProviders,
@@ -53,6 +54,10 @@ export async function serve(
   const logger = pino({ level: config.logLevel, name: 'assistant' }, pino.destination(2));
   // A stray rejection must never drop everyone's conversations: logged, counted, carried on.
   installStrayErrorHandlers(logger);
+  const reader = configureSharedDocumentReader({
+    ...config.documentReader,
+    onStrayError: (description) => recordStrayRejection(description, 'a document reader process'),
+  });
   // Before any plugin object exists (describeMissingProviders builds them): the framework logs through it.
   initializeAgentsLogging(config.logLevel === 'silent' ? 'fatal' : config.logLevel);
   const database = await openConfiguredDatabase(config);
@@ -68,8 +73,8 @@ export async function serve(
     // Loading VAD and end-of-turn weights takes a moment: do it before the first visitor.
     if (!config.livekit && problems.length === 0) {
       loadModels().catch((error: unknown) => logger.error({ err: error }, 'could not load the voice models'));
-      // pdf.js's first document costs about half a second of blocked event loop: pay it now, not mid-conversation.
-      void warmUpPdfReading().catch((error: unknown) =>
+      // a reader process's first PDF loads pdf.js (about a second): pay it now, not at the first upload.
+      void warmUpPdfReading(reader).catch((error: unknown) =>
         logger.warn({ err: error }, 'could not warm up PDF reading'),
       );
     }
@@ -102,11 +107,13 @@ export async function serve(
       problems,
       async close() {
         await web.close();
+        await reader.close();
         await database.close();
         await stopTracing();
       },
     };
   } catch (error) {
+    await reader.close();
     await database.close();
     throw error;
   }

@@ -76,6 +76,15 @@ export interface Config {
     readonly imageMaxPixels: number;
     readonly pdfMaxPages: number;
   };
+  /** The reader processes that parse documents, and their per-file caps; undefined: the reader's default. */
+  readonly documentReader: {
+    readonly readers: number | undefined;
+    readonly timeoutMs: number | undefined;
+    readonly memoryMb: number | undefined;
+    readonly maxTextCharacters: number | undefined;
+    readonly maxChunks: number | undefined;
+    readonly maxRenderedPages: number | undefined;
+  };
 }
 
 /** An OpenAI-compatible endpoint: OpenAI itself, or Ollama, vLLM, llama.cpp, a test fake. */
@@ -213,6 +222,14 @@ function buildConfig(env: Environment, cwd: string): Config {
       uploadMaxBytes: env.UPLOAD_MAX_BYTES,
       imageMaxPixels: env.IMAGE_MAX_PIXELS,
       pdfMaxPages: env.PDF_MAX_PAGES,
+    },
+    documentReader: {
+      readers: env.DOCUMENT_READERS,
+      timeoutMs: env.DOCUMENT_READ_TIMEOUT_MS,
+      memoryMb: env.DOCUMENT_READER_MEMORY_MB,
+      maxTextCharacters: env.DOCUMENT_MAX_TEXT_CHARACTERS,
+      maxChunks: env.DOCUMENT_MAX_CHUNKS,
+      maxRenderedPages: env.DOCUMENT_MAX_RENDERED_PAGES,
     },
   };
 }

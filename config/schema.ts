@@ -93,6 +93,13 @@ export const environmentSchema = z.object({
   UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024).default(25 * 1024 * 1024),
   IMAGE_MAX_PIXELS: integer(1, 1_000_000_000).default(40_000_000),
   PDF_MAX_PAGES: integer(1, 100_000).default(500),
+  // Unset means the reader's default (ingest/document-reader.ts DEFAULT_READER_OPTIONS).
+  DOCUMENT_READERS: integer(1, 256).optional(),
+  DOCUMENT_READ_TIMEOUT_MS: integer(1000, 3_600_000).optional(),
+  DOCUMENT_READER_MEMORY_MB: integer(256, 65_536).optional(),
+  DOCUMENT_MAX_TEXT_CHARACTERS: integer(1000, 1_000_000_000).optional(),
+  DOCUMENT_MAX_CHUNKS: integer(1, 1_000_000).optional(),
+  DOCUMENT_MAX_RENDERED_PAGES: integer(0, 100_000).optional(),
 });
 
 export type Environment = z.infer<typeof environmentSchema>;

@@ -1,15 +1,16 @@
 import type { MediaLimits } from '../media/index.ts';
-import type { Paragraph } from './chunker.ts';
+import type { Chunk } from './chunker.ts';
+import type { DocumentReader, ReadBudget } from './document-reader.ts';
 import type { ProgressReporter } from './progress.ts';
 import type { VisionModel } from './vision.ts';
 
-/** What a reader made of a file: its text as paragraphs, and what it could not read. */
+/** What reading made of a file: its text as chunks, and what it could not read. */
 export interface DocumentContent {
   /** A title the content names (HTML `<title>`, a Markdown `#` heading); the file name otherwise. */
   readonly title: string | undefined;
   /** Pages of a PDF; null for everything else. */
   readonly pageCount: number | null;
-  readonly paragraphs: readonly Paragraph[];
+  readonly chunks: readonly Chunk[];
   /** Pages without a text layer that no vision model read. */
   readonly unreadablePages: readonly number[];
   /** Pages without a text layer that the vision model transcribed. */
@@ -22,4 +23,7 @@ export interface ReadContext {
   readonly vision: VisionModel | undefined;
   readonly progress: ProgressReporter;
   readonly signal: AbortSignal | undefined;
+  /** The reader processes, and this file's share of their time. */
+  readonly reader: DocumentReader;
+  readonly budget: ReadBudget;
 }

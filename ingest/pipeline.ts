@@ -3,18 +3,17 @@
  * same path serves uploads in a conversation and the `ingest` command. Reads
  * top to bottom; each step lives in its own module.
  */
-import { createHash } from 'node:crypto';
 import { findDocumentByContent, saveDocument, type Database, type StoredDocument } from '../db/index.ts';
-import { identifyMedia, type IdentifiedMedia, type MediaKind, type MediaLimits } from '../media/index.ts';
-import { chunkParagraphs } from './chunker.ts';
+import type { MediaKind, MediaLimits } from '../media/index.ts';
 import type { DocumentContent, ReadContext } from './document-content.ts';
+import { sharedDocumentReader, type DocumentReader, type ReadBudget } from './document-reader.ts';
 import { embedChunks } from './embed-chunks.ts';
 import type { Embedder } from './embeddings.ts';
 import { IngestError } from './errors.ts';
 import { ProgressReporter, type ProgressListener } from './progress.ts';
+import { readDocument } from './read-document.ts';
 import { readImage } from './read-image.ts';
-import { readPdf } from './read-pdf.ts';
-import { readText } from './read-text.ts';
+import type { MediaSummary } from './reader-tasks.ts';
 import { isUpToDate } from './stored-version.ts';
 import type { VisionModel } from './vision.ts';
 
@@ -41,6 +40,8 @@ export interface IngestDependencies {
   /** Undefined: scanned pages are reported unreadable and images are refused. */
   readonly vision: VisionModel | undefined;
   readonly limits: MediaLimits;
+  /** The reader processes; default the program's shared pool. */
+  readonly reader?: DocumentReader | undefined;
 }
 
 /** What became of a file. */
@@ -74,22 +75,35 @@ export interface IngestResult {
  * Throws user-facing errors only for the file's own problems and for model
  * servers that stay down: `MediaError` (empty, too large, wrong type, corrupt,
  * encrypted, too many pages or pixels) and `IngestError` (no text, an image
- * without a vision model, a vision or embedding server failure).
+ * without a vision model, a vision or embedding server failure, over a reading
+ * cap). Parsing and chunking run in reader processes (ingest/document-reader.ts).
  */
 export async function ingestFile(
   file: IngestFile,
   dependencies: IngestDependencies,
   onProgress?: ProgressListener,
 ): Promise<IngestResult> {
+  const reader = dependencies.reader ?? sharedDocumentReader();
+  const budget = reader.budget(file.signal);
+  try {
+    return await readAndStore(file, dependencies, { reader, budget }, onProgress);
+  } finally {
+    await budget.release();
+  }
+}
+
+async function readAndStore(
+  file: IngestFile,
+  dependencies: IngestDependencies,
+  { reader, budget }: { reader: DocumentReader; budget: ReadBudget },
+  onProgress: ProgressListener | undefined,
+): Promise<IngestResult> {
   const { database, embedder, vision, limits } = dependencies;
   const progress = new ProgressReporter(onProgress);
   progress.report('reading', 0);
-  const media = await identifyMedia(
-    file.bytes,
-    { fileName: file.fileName, mimeType: file.claimedType },
-    limits,
-  );
-  const sha256 = createHash('sha256').update(file.bytes).digest('hex');
+  const claim = { fileName: file.fileName, mimeType: file.claimedType };
+  const media = await reader.run({ type: 'identify', bytes: file.bytes, claim, limits }, budget);
+  const { sha256 } = media;
   const stored = await findDocumentByContent(database.pool, file.ownerId, sha256);
   const abilities = { embeddingModel: embedder?.model, canTranscribe: vision !== undefined };
   if (stored !== undefined && isUpToDate(stored, abilities)) {
@@ -99,9 +113,12 @@ export async function ingestFile(
   progress.report('reading', 1);
 
   file.signal?.throwIfAborted();
-  const context: ReadContext = { limits, vision, progress, signal: file.signal };
-  const content = await readContent(media, file, context);
-  const chunks = chunkParagraphs(content.paragraphs);
+  const context: ReadContext = { limits, vision, progress, signal: file.signal, reader, budget };
+  const content =
+    media.kind === 'image'
+      ? await readImage(file.bytes, file.fileName, context)
+      : await readDocument(file.bytes, claim, context);
+  const { chunks } = content;
   // A scan with nothing but a stamped page number on each page is not worth storing either.
   if (chunks.length === 0 || content.unreadablePages.length === content.pageCount) {
     throw nothingToSearch(file.fileName, content);
@@ -143,22 +160,7 @@ export async function ingestFile(
   };
 }
 
-function readContent(
-  media: IdentifiedMedia,
-  file: IngestFile,
-  context: ReadContext,
-): Promise<DocumentContent> {
-  switch (media.kind) {
-    case 'pdf':
-      return readPdf(file.bytes, context);
-    case 'image':
-      return readImage(file.bytes, file.fileName, context);
-    default:
-      return Promise.resolve(readText(media));
-  }
-}
-
-function unchangedResult(stored: StoredDocument, media: IdentifiedMedia): IngestResult {
+function unchangedResult(stored: StoredDocument, media: MediaSummary): IngestResult {
   return {
     documentId: stored.id,
     outcome: 'unchanged',

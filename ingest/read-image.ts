@@ -3,6 +3,7 @@
  * text in it.
  */
 import { normalizeImage } from '../media/index.ts';
+import { chunkParagraphs } from './chunker.ts';
 import type { DocumentContent, ReadContext } from './document-content.ts';
 import { IngestError } from './errors.ts';
 import { plainTextParagraphs } from './text-paragraphs.ts';
@@ -45,7 +46,8 @@ export async function readImage(
   return {
     title: undefined,
     pageCount: null,
-    paragraphs: plainTextParagraphs(description),
+    // A description is a few paragraphs: chunked here, not worth a trip to a reader process.
+    chunks: chunkParagraphs(plainTextParagraphs(description)),
     unreadablePages: [],
     transcribedPages: [],
   };

@@ -1,12 +1,14 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { DocumentReader } from './document-reader.ts';
+import { warmUpPdfReading } from './warm-up.ts';
 
 describe('warmUpPdfReading', () => {
-  it('reads its built-in one-page PDF without error', async () => {
-    const media = await import('../media/index.ts');
-    const extract = vi.spyOn(media, 'extractPdfText');
-    const { warmUpPdfReading } = await import('./warm-up.ts');
-    await warmUpPdfReading();
-    expect(extract).toHaveBeenCalledTimes(1);
-    await expect(extract.mock.results[0]?.value).resolves.toEqual([{ pageNumber: 1, text: 'Ready' }]);
+  it('reads its built-in one-page PDF in a reader process', async () => {
+    const reader = new DocumentReader({ readers: 1 });
+    try {
+      expect(await warmUpPdfReading(reader)).toBe(true);
+    } finally {
+      await reader.close();
+    }
   });
 });

@@ -1,7 +1,7 @@
-import { extractPdfText } from '../media/index.ts';
+import type { DocumentReader } from './document-reader.ts';
 
 /** A valid one-page PDF with one word on it, built with correct cross-reference offsets. */
-function onePagePdf(): Uint8Array {
+export function onePagePdf(): Uint8Array {
   const content = 'BT /F1 12 Tf 72 720 Td (Ready) Tj ET';
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
@@ -24,17 +24,18 @@ function onePagePdf(): Uint8Array {
 }
 
 /**
- * Loads pdf.js by reading a one-page PDF. The first PDF in a process costs
- * about a second, half of it blocking the event loop, and ~300 MB once; later
- * PDFs block it for no more than ~20 ms at a time. A server calls this at
+ * Starts a reader process, which loads pdf.js by reading {@link onePagePdf}
+ * before it takes work: about a second and ~300 MB once. A server calls this at
  * start, before anyone talks to it, so the first upload in a conversation does
- * not freeze the audio. Never throws: a failure here shows up again, with a
- * proper message, on the first real PDF.
+ * not wait for it. Never throws: a failure here shows up again, with a proper
+ * message, on the first real PDF. Resolves whether the reader started.
  */
-export async function warmUpPdfReading(): Promise<void> {
+export async function warmUpPdfReading(reader: DocumentReader): Promise<boolean> {
   try {
-    await extractPdfText(onePagePdf(), { maxPages: 1 });
+    await reader.warmUp();
+    return true;
   } catch {
     // See above: the first real PDF reports it.
+    return false;
   }
 }

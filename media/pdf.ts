@@ -4,8 +4,8 @@
  * model can read.
  *
  * pdf.js runs on the calling thread in Node (a "fake worker"): parsing a large
- * PDF occupies the event loop for a while, so live audio paths should call
- * these from a worker thread or between turns. The first call in a process
+ * PDF occupies the event loop for a while, so the app calls these only in its
+ * reader processes (ingest/document-reader.ts). The first call in a process
  * also loads pdf.js's worker code: about 0.8 s and 300 MB of resident memory,
  * once (measured here; later documents reuse it).
  */
