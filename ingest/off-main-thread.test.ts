@@ -16,14 +16,19 @@ import { ingestFile, type IngestDependencies } from './pipeline.ts';
 import { createVisionModel } from './vision.ts';
 
 /**
- * Issue 7 of the trust review: each of these files once kept the server from
- * answering for over 30 s. Now they are read in reader processes, refused at their
- * caps, and the event loop stays free while they are.
+ * Issue 7 of the trust review: each of these files once stalled the event loop for
+ * seconds (3.7 s, 32.7 s, and 0.2-2 s per page: measured before the reader processes).
+ * Now they are read in reader processes and refused at their caps. Two measures: how
+ * late a 20 ms timer fires (bounded loosely: this 2-core machine is shared, and at a
+ * load average of 30 an idle process's timers run 250 ms late too), and the CPU time
+ * this process spends on the file, which no other load inflates.
  */
-const LOOP_DELAY_BOUND_MS = 250;
+const LOOP_DELAY_BOUND_MS = 1000;
+const MAIN_CPU_BOUND_MS = 1000;
 
-/** How late a 20 ms timer fires, at worst, while `work` runs. */
-async function worstTimerDelay(work: () => Promise<unknown>): Promise<number> {
+/** How late a 20 ms timer fires, at worst, while `work` runs, and this process's CPU time meanwhile. */
+async function measure(work: () => Promise<unknown>): Promise<{ delay: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
   let worst = 0;
   let last = performance.now();
   const probe = setInterval(() => {
@@ -36,7 +41,8 @@ async function worstTimerDelay(work: () => Promise<unknown>): Promise<number> {
   } finally {
     clearInterval(probe);
   }
-  return worst;
+  const used = process.cpuUsage(cpu);
+  return { delay: worst, cpuMs: (used.user + used.system) / 1000 };
 }
 
 describe('hostile files are read off the main thread', () => {
@@ -96,7 +102,7 @@ describe('hostile files are read off the main thread', () => {
       const bytes = build();
       const before = await countAllRows(test.database.pool);
       let refusal: unknown;
-      const delay = await worstTimerDelay(() =>
+      const { delay, cpuMs } = await measure(() =>
         ingestFile({ bytes, fileName, ownerId: null, sourceName: fileName }, dependencies).catch(
           (error: unknown) => {
             refusal = error;
@@ -107,6 +113,7 @@ describe('hostile files are read off the main thread', () => {
       expect(await countAllRows(test.database.pool)).toEqual(before);
       expect(await readdir(SPILL_DIRECTORY).catch(() => [])).toEqual([]);
       expect(delay).toBeLessThan(LOOP_DELAY_BOUND_MS);
+      expect(cpuMs).toBeLessThan(MAIN_CPU_BOUND_MS);
     },
     // Parsing two million text operators takes 20-60 s on this shared 2-core machine.
     120_000,
@@ -115,7 +122,7 @@ describe('hostile files are read off the main thread', () => {
   it('renders and reads a 20-page scanned PDF with the event loop free', async () => {
     const bytes = buildManyScannedPagesPdf(20, scan);
     let chunks = 0;
-    const delay = await worstTimerDelay(async () => {
+    const { delay, cpuMs } = await measure(async () => {
       const result = await ingestFile(
         { bytes, fileName: 'twenty-scans.pdf', ownerId: null, sourceName: 'twenty-scans.pdf' },
         dependencies,
@@ -124,5 +131,6 @@ describe('hostile files are read off the main thread', () => {
     });
     expect(chunks).toBe(20);
     expect(delay).toBeLessThan(LOOP_DELAY_BOUND_MS);
+    expect(cpuMs).toBeLessThan(MAIN_CPU_BOUND_MS);
   });
 });
