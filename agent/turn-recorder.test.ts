@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { listMessages, listTurns, resolveUser, saveDocument } from '../db/index.ts';
+import { listMessages, listTurns, resolveUser } from '../db/index.ts';
 import type { TurnStage, TurnTimingsEvent } from '../protocol/index.ts';
 import { flushTraces, startTracing, stopTracing, CONVERSATION_ID, TURN_ID } from '../telemetry/tracing.ts';
 import { startOtlpCollector, type OtlpCollector } from '../test/fakes/otlp-collector.ts';
@@ -33,19 +32,12 @@ describe('the flight recorder of a voice turn', () => {
     harness.openai.latency.chatFirstToken = LATENCY.llmFirstToken;
     harness.elevenlabs.settings.firstAudioLatency = LATENCY.ttsFirstAudio;
     userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'recorded-user' });
-    const text = 'The blue valve has part number ZX-4471 and sits behind the boiler.';
-    const [embedding] = await harness.embedder.embed([text]);
-    await saveDocument(harness.test.database.pool, {
-      ownerId: userId,
-      title: 'Boiler manual',
-      sourceName: 'boiler.pdf',
-      mimeType: 'application/pdf',
-      sha256: createHash('sha256').update('boiler').digest('hex'),
-      byteSize: 1000,
-      pageCount: 4,
-      embeddingModel: harness.embedder.model,
-      chunks: [{ pageStart: 3, pageEnd: 3, heading: null, text, embedding: embedding ?? null }],
-    });
+    await harness.storeDocument(
+      userId,
+      'Boiler manual',
+      ['The blue valve has part number ZX-4471 and sits behind the boiler.'],
+      3,
+    );
     server = await startTestServer();
   });
   afterAll(async () => {

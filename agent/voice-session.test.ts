@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
-import { listMessages, resolveUser, saveDocument } from '../db/index.ts';
+import { listMessages, resolveUser } from '../db/index.ts';
 import { speak, speechFixture, VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
 
 const VALVE_FACT = 'The blue valve has part number ZX-4471 and sits behind the boiler.';
@@ -12,25 +11,12 @@ describe('a spoken turn through a room-less session', () => {
   beforeAll(async () => {
     harness = await VoiceHarness.start();
     userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'voice-user' });
-    const texts = [VALVE_FACT, 'Clean the filter every month with warm water.'];
-    const embeddings = await harness.embedder.embed(texts);
-    await saveDocument(harness.test.database.pool, {
-      ownerId: userId,
-      title: 'Boiler manual',
-      sourceName: 'boiler.pdf',
-      mimeType: 'application/pdf',
-      sha256: createHash('sha256').update('boiler').digest('hex'),
-      byteSize: 1000,
-      pageCount: 2,
-      embeddingModel: harness.embedder.model,
-      chunks: texts.map((text, index) => ({
-        pageStart: index + 3,
-        pageEnd: index + 3,
-        heading: null,
-        text,
-        embedding: embeddings[index] ?? null,
-      })),
-    });
+    await harness.storeDocument(
+      userId,
+      'Boiler manual',
+      [VALVE_FACT, 'Clean the filter every month with warm water.'],
+      3,
+    );
   });
   afterAll(() => harness?.close());
 

@@ -2,10 +2,9 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createHash } from 'node:crypto';
-import { openDatabase, resolveUser, saveDocument } from '../db/index.ts';
-import { createEmbedder } from '../ingest/embeddings.ts';
+
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
+import { storeCommandDocument } from '../test/support/command-document.ts';
 import { runApp } from '../test/support/run-command.ts';
 
 const DIMENSIONS = 32;
@@ -26,31 +25,16 @@ describe('npm run ask', () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'ask-'));
     env = { ...fakes.environment, EMBEDDING_DIMENSIONS: String(DIMENSIONS), DATA_DIR: dataDir };
     // A document owned by the asking user, written the way ingestion writes it.
-    const database = await openDatabase({ dataDir, embeddingDimensions: DIMENSIONS });
-    try {
-      const userId = await resolveUser(database.pool, { kind: 'phone', value: '+15550001111' });
-      const text = 'The warranty on the heat pump lasts seven years from installation.';
-      const embedder = createEmbedder({
-        baseUrl: fakes.openai.baseUrl,
-        apiKey: env.OPENAI_API_KEY ?? '',
-        model: 'text-embedding-3-small',
-        dimensions: DIMENSIONS,
-      });
-      const [embedding] = await embedder.embed([text]);
-      await saveDocument(database.pool, {
-        ownerId: userId,
-        title: 'Heat pump contract',
-        sourceName: 'contract.pdf',
-        mimeType: 'application/pdf',
-        sha256: createHash('sha256').update(text).digest('hex'),
-        byteSize: 100,
-        pageCount: 9,
-        embeddingModel: 'text-embedding-3-small',
-        chunks: [{ pageStart: 9, pageEnd: 9, heading: 'Warranty', text, embedding: embedding ?? null }],
-      });
-    } finally {
-      await database.close();
-    }
+    await storeCommandDocument({
+      dataDir,
+      fakes,
+      dimensions: DIMENSIONS,
+      owner: { kind: 'phone', value: '+15550001111' },
+      title: 'Heat pump contract',
+      page: 9,
+      heading: 'Warranty',
+      text: 'The warranty on the heat pump lasts seven years from installation.',
+    });
     fakes.openai.chatResponder = (request) => {
       const context = JSON.stringify(request.body.messages);
       return { text: context.includes('seven years') ? 'It lasts seven years [S1].' : 'I do not know.' };

@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openDatabase, resolveUser, saveDocument, type StoredTurn } from '../db/index.ts';
-import { createEmbedder } from '../ingest/embeddings.ts';
+import type { StoredTurn } from '../db/index.ts';
 import { startFakes, type Fakes } from '../test/fakes/index.ts';
+import { storeCommandDocument } from '../test/support/command-document.ts';
 import { runApp } from '../test/support/run-command.ts';
 
 const DIMENSIONS = 32;
@@ -27,31 +26,15 @@ describe('npm run turns', () => {
       DATABASE_URL: '',
       LOG_LEVEL: 'silent',
     };
-    const database = await openDatabase({ dataDir, embeddingDimensions: DIMENSIONS });
-    try {
-      const userId = await resolveUser(database.pool, { kind: 'phone', value: '+15550002222' });
-      const text = 'The filter is cleaned every month with warm water.';
-      const embedder = createEmbedder({
-        baseUrl: fakes.openai.baseUrl,
-        apiKey: env.OPENAI_API_KEY ?? '',
-        model: 'text-embedding-3-small',
-        dimensions: DIMENSIONS,
-      });
-      const [embedding] = await embedder.embed([text]);
-      await saveDocument(database.pool, {
-        ownerId: userId,
-        title: 'Care guide',
-        sourceName: 'care.pdf',
-        mimeType: 'application/pdf',
-        sha256: createHash('sha256').update(text).digest('hex'),
-        byteSize: 100,
-        pageCount: 4,
-        embeddingModel: 'text-embedding-3-small',
-        chunks: [{ pageStart: 4, pageEnd: 4, heading: null, text, embedding: embedding ?? null }],
-      });
-    } finally {
-      await database.close();
-    }
+    await storeCommandDocument({
+      dataDir,
+      fakes,
+      dimensions: DIMENSIONS,
+      owner: { kind: 'phone', value: '+15550002222' },
+      title: 'Care guide',
+      page: 4,
+      text: 'The filter is cleaned every month with warm water.',
+    });
     fakes.openai.latency.embeddings = EMBEDDING_LATENCY_MS;
     fakes.openai.latency.chatFirstToken = FIRST_TOKEN_MS;
     fakes.openai.chatResponder = () => ({ text: 'Every month, with warm water [S1].' });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { AudioFrame } from '@livekit/rtc-node';
 import { loadConfig, type Config } from '../../config/load.ts';
@@ -10,6 +11,7 @@ import {
   type VoiceSession,
   type VoiceSessionOptions,
 } from '../../agent/voice-session.ts';
+import { saveDocument } from '../../db/index.ts';
 import type { ConversationEvent } from '../../protocol/index.ts';
 import { createEmbedder, type Embedder } from '../../ingest/embeddings.ts';
 import { decodeWav, rootMeanSquare } from '../fakes/audio-signal.ts';
@@ -134,6 +136,39 @@ export class VoiceHarness {
     );
     this.sessions.push(voice);
     return { voice, input };
+  }
+
+  /**
+   * Stores a PDF-like document of `userId` with one embedded chunk per page (pages
+   * numbered from `firstPage`), as ingestion would: what retrieval finds in voice tests.
+   */
+  async storeDocument(
+    userId: string,
+    title: string,
+    pages: readonly string[],
+    firstPage = 1,
+  ): Promise<string> {
+    const embeddings = await this.embedder.embed([...pages]);
+    const { documentId } = await saveDocument(this.test.database.pool, {
+      ownerId: userId,
+      title,
+      sourceName: `${title}.pdf`,
+      mimeType: 'application/pdf',
+      sha256: createHash('sha256')
+        .update(`${userId}:${title}:${pages.join('\n')}`)
+        .digest('hex'),
+      byteSize: 1000,
+      pageCount: firstPage + pages.length - 1,
+      embeddingModel: this.embedder.model,
+      chunks: pages.map((text, index) => ({
+        pageStart: firstPage + index,
+        pageEnd: firstPage + index,
+        heading: null,
+        text,
+        embedding: embeddings[index] ?? null,
+      })),
+    });
+    return documentId;
   }
 
   async close(): Promise<void> {
