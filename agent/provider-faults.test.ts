@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUser } from '../db/index.ts';
+import { metrics } from '../telemetry/metrics.ts';
 import { APOLOGY } from './instructions.ts';
 import { speak, speechFixture, VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
 
@@ -29,6 +30,10 @@ describe('provider faults in a live conversation', () => {
     harness.events.flatMap((event) =>
       event.type === 'transcript' && event.role === 'assistant' && event.final ? [event.text] : [],
     );
+  const providerErrors = async (provider: string) =>
+    (await metrics().providerErrors.get()).values
+      .filter((value) => value.labels.provider === provider)
+      .reduce((total, value) => total + value.value, 0);
   const apologies = () => spokenTexts().filter((text) => text.includes('Sorry, I ran into a problem')).length;
 
   async function expectApologyThenRecovery(
@@ -53,10 +58,13 @@ describe('provider faults in a live conversation', () => {
     harness.openai.failNext('chat', { kind: 'status', status: 500 });
     harness.openai.failNext('chat', { kind: 'status', status: 500 });
     const before = apologies();
+    const llmErrorsBefore = await providerErrors('llm');
     voice.sendText('first question');
     await expectApologyThenRecovery(voice, 'second question', before);
     // What was spoken is the apology itself, whole.
     expect(spokenTexts().map((text) => text.trim())).toContain(APOLOGY);
+    // Counted for GET /metrics, by provider and kind.
+    expect(await providerErrors('llm')).toBeGreaterThan(llmErrorsBefore);
     await voice.close();
   });
 

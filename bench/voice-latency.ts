@@ -30,10 +30,13 @@ import { analyzeTurn, marksBefore, stages, type TurnTimeline } from './voice-tur
  * - synthetic: the committed espeak-ng questions, the session as voice-session.ts builds it;
  * - human: recorded human prompts (asterisk-core-sounds-en, apt-installed on first use);
  * - synthetic.no-retrieval: the synthetic turns without retrieval, for what retrieval adds;
+ * - synthetic.no-turn-recorder: the synthetic turns without the turn recorder (stage
+ *   timings, turn rows, metrics, spans), for what recording costs;
  * - pauses: the pause corpus (human speech pausing 300-1200 ms mid-sentence), counting
  *   the turns the agent took before the speaker finished.
  *
- * Options: --sessions 3 (synthetic and human) --bare-sessions 2 (no retrieval) --turns 6
+ * Options: --sessions 3 (synthetic and human) --bare-sessions 2 (no retrieval)
+ *          --recorder-sessions 2 (no turn recorder) --turns 6
  *          (per session; the first is reported apart as cold) --pause-sessions 5 (the 45
  *          pause clips spread over them) --corpus 1000 --variants human,pauses (a subset)
  *          and the what-ifs of what-if.ts.
@@ -46,12 +49,14 @@ const corpusChunks = numberOption(options, 'corpus', 1000);
 const whatIf = whatIfFromOptions(options);
 const whatIfName = whatIfLabel(whatIf);
 
-type VariantName = 'synthetic' | 'human' | 'synthetic.no-retrieval' | 'pauses';
+type VariantName = 'synthetic' | 'human' | 'synthetic.no-retrieval' | 'synthetic.no-turn-recorder' | 'pauses';
 interface Variant {
   name: VariantName;
   speech: SpeechKind;
   sessions: number;
   retrieval: boolean;
+  /** Sessions without the turn recorder (what recording costs); default with it. */
+  noTurnRecorder?: boolean;
 }
 const ALL_VARIANTS: Variant[] = [
   { name: 'synthetic', speech: 'synthetic', sessions: numberOption(options, 'sessions', 3), retrieval: true },
@@ -61,6 +66,13 @@ const ALL_VARIANTS: Variant[] = [
     speech: 'synthetic',
     sessions: numberOption(options, 'bare-sessions', 2),
     retrieval: false,
+  },
+  {
+    name: 'synthetic.no-turn-recorder',
+    speech: 'synthetic',
+    sessions: numberOption(options, 'recorder-sessions', 2),
+    retrieval: true,
+    noTurnRecorder: true,
   },
   { name: 'pauses', speech: 'pauses', sessions: numberOption(options, 'pause-sessions', 5), retrieval: true },
 ];
@@ -133,7 +145,10 @@ function sessionClips(variant: Variant, round: number): SpokenClip[] {
 
 /** One session speaking its clips, one turn each. */
 async function converse(variant: Variant, round: number, whatIf: WhatIf): Promise<void> {
-  const session = await rig.startSession(variant.retrieval ? users.retrieval : users.none, whatIf);
+  const session = await rig.startSession(
+    variant.retrieval ? users.retrieval : users.none,
+    variant.noTurnRecorder ? { ...whatIf, noTurnRecorder: true } : whatIf,
+  );
   for (const [index, clip] of sessionClips(variant, round).entries()) {
     const before = marksBefore(fakes);
     const spoken = await speak(rig, session, clip);
@@ -198,6 +213,11 @@ const metrics: Metric[] = [
   summarize('voice-to-voice.human', 'ms', v2v(human)),
   summarize('framework-overhead.synthetic', 'ms', overhead(synthetic)),
   summarize('framework-overhead.human', 'ms', overhead(human)),
+  summarize(
+    'framework-overhead.synthetic.no-turn-recorder',
+    'ms',
+    overhead(select('synthetic.no-turn-recorder')),
+  ),
   fraction(
     'false-cut-offs.pauses',
     cutOffs.map((entry) => entry.cut),
@@ -279,6 +299,11 @@ const checks: Check[] = [
   limit('framework overhead p50, human', p50(overhead(human)), 25),
   limit('framework overhead p95, human', p95(overhead(human)), 60),
   limit('retrieval added (p50)', p50(v2v(synthetic)) - p50(v2v(bare)), 20),
+  limit(
+    'turn recorder cost (overhead p50)',
+    p50(overhead(synthetic)) - p50(overhead(select('synthetic.no-turn-recorder'))),
+    2,
+  ),
 ];
 printTable(
   `voice-latency${whatIfName ? ` (what-if ${whatIfName})` : ''}: ${synthetic.length} synthetic, ` +
