@@ -195,6 +195,10 @@ try {
     summarize('RSS peak', 'MB', [peak / 2 ** 20]),
     summarize('RSS after sessions ended / baseline', 'ratio', [rssRatio], { ratio: rssRatio }),
     summarize('heap after / baseline', 'ratio', [after.heapUsed / baseline.heapUsed]),
+    // WebAssembly memory (the embedded database) and buffers count here, not in the heap.
+    summarize('external after / baseline', 'ratio', [after.external / baseline.external]),
+    summarize('heap used after', 'MB', [after.heapUsed / 2 ** 20]),
+    summarize('external after', 'MB', [after.external / 2 ** 20]),
   ];
   const checks: Check[] = [
     {

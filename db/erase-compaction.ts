@@ -1,8 +1,5 @@
 import type pg from 'pg';
 
-/** Memory for rebuilding indexes in the embedded database (it lives in this process). */
-const EMBEDDED_MAINTENANCE_MEMORY = '256MB';
-
 /** Table names the compaction may touch: interpolated into SQL, so checked against this. */
 const TABLE_NAME = /^[a-z_]+$/;
 
@@ -45,14 +42,9 @@ export async function compactErasedTables(
     await pool.query(`vacuum (analyze) ${list}`);
     return;
   }
-  // The rewrite rebuilds the HNSW indexes; a graph that does not fit in this memory is
-  // built far more slowly (10k chunks of 1536 dimensions need about 70 MB).
-  await pool.query(`set maintenance_work_mem = '${EMBEDDED_MAINTENANCE_MEMORY}'`);
-  try {
-    await pool.query(`vacuum full ${list}`);
-  } finally {
-    await pool.query('reset maintenance_work_mem');
-  }
+  // Default maintenance memory on purpose: PGlite's WebAssembly memory grows to what a
+  // statement needs and never shrinks, and 256 MB made no measurable difference here.
+  await pool.query(`vacuum full ${list}`);
   if (await hasStatistics(pool, tables)) {
     await pool.query(`analyze ${list}`);
     await pool.query('vacuum full pg_statistic');
