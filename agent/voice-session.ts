@@ -173,9 +173,16 @@ export async function startVoiceSession(
       turnDetection: turnTaking,
       endpointing: { minDelay: 300, maxDelay: TURN_TAKING.maxDelayMs },
       // Interruptions by voice activity only: the adaptive mode needs LiveKit's cloud. 250 ms
-      // measured p95 301 ms (bench barge-in) but, with the turn recorder's changes, made the
-      // barge-in test's interruption resume as a false one: 400 until that is understood.
-      interruption: { enabled: true, mode: 'vad', minDuration: 400, resumeFalseInterruption: true },
+      // of speech pauses the agent within 300 ms of the user's onset (bench barge-in). A pause
+      // with no committed user turn resumes after falseInterruptionTimeout, which must outlast
+      // the turn-taking decision's longest wait, or the agent talks on before the turn commits.
+      interruption: {
+        enabled: true,
+        mode: 'vad',
+        minDuration: 250,
+        resumeFalseInterruption: true,
+        falseInterruptionTimeout: TURN_TAKING.maxDelayMs + 500,
+      },
       preemptiveGeneration: { enabled: true },
     },
     userAwayTimeout: null,
