@@ -129,18 +129,18 @@ describe('ElevenLabs fake with @livekit/agents-plugin-elevenlabs', () => {
     expect(server.connections.map((connection) => connection.rejectedWith)).toEqual([503, undefined]);
   });
 
-  it('drops a connection mid-synthesis (plugin 1.9.0 retries without the consumed text and fails)', async () => {
+  it('drops a connection mid-synthesis, and the retry sends the text again (patched plugin)', async () => {
     server.failNextConnection({ kind: 'close', code: 1011, afterMessages: 2 });
     const dropped = speaker();
     const errors: unknown[] = [];
     dropped.on('error', (error) => errors.push(error));
-    expect((await speak(dropped, 'Third time.', 1)).frames).toEqual([]);
+    // Unpatched 1.9.0 retries with the text already consumed: an empty context, no audio.
+    expect(sampleCount((await speak(dropped, 'Third time.', 1)).frames)).toBe(2 * Math.round(0.06 * 22_050));
     await dropped.close();
     expect(server.connections[0]?.closeCode).toBe(1011);
     expect(server.connections[0]?.received[1]?.message).toMatchObject({ text: 'Third time. ' });
-    const retried = server.connections[1]?.received.map((entry) => entry.message.text) ?? [];
-    expect(retried.filter((text) => typeof text === 'string' && text.trim() !== '')).toEqual([]);
-    expect(errors).toHaveLength(1);
+    expect(server.connections[1]?.contexts.map((context) => context.text)).toEqual(['Third time. ']);
+    expect(errors).toEqual([]);
   });
 
   it('serves HTTP synthesis for the plugin synthesize() path', async () => {
