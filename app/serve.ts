@@ -3,6 +3,7 @@ import { pino } from 'pino';
 import { warmUpPdfReading } from '../ingest/warm-up.ts';
 import { initializeAgentsLogging } from '../agent/logging.ts';
 import { installStrayErrorHandlers, recordStrayRejection } from '../agent/stray-errors.ts';
+import { sweepAfterCrash } from '../agent/startup-sweep.ts';
 import { configureSharedDocumentReader } from '../ingest/document-reader.ts';
 import {
   createConfiguredEmbedder,
@@ -64,6 +65,15 @@ export async function serve(
   instrumentQueries(database, metrics());
   if (config.otlpEndpoint) startTracing(config.otlpEndpoint);
   try {
+    // The embedded database belongs to this process alone: what a killed predecessor left
+    // half done (uploads never read, conversations never ended) is cleared now.
+    if (!config.database.url) {
+      const processStart = new Date(Date.now() - process.uptime() * 1000);
+      const swept = await sweepAfterCrash(database, config.database.uploadsDirectory, processStart);
+      if (swept.removedUploads + swept.endedConversations + swept.removedFiles > 0) {
+        logger.info(swept, 'cleared what an earlier process left half done');
+      }
+    }
     const problems = describeMissingProviders(config);
     await ensureClientBuilt(() =>
       options.onStep?.('Building the page (web/client/dist), once after each change to it…'),

@@ -23,3 +23,4 @@ export * from './queries/uploads.ts';
 export * from './queries/erase.ts';
 export * from './queries/account-links.ts';
 export * from './queries/turns.ts';
+export * from './queries/orphans.ts';
