@@ -246,6 +246,7 @@ export async function startVoiceSession(
     turnTaking,
     sendText(text) {
       recorder.expectTypedMessage();
+      faults.userTurnStarted();
       session.interrupt();
       return session.generateReply({ userInput: text, inputModality: 'text' });
     },
@@ -322,6 +323,18 @@ class ProviderFaults {
       const error = event.error as { type?: string; recoverable?: boolean; error?: Error };
       if (!error.recoverable) this.report(error.type ?? 'provider', error.error);
     });
+    session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (event) => {
+      if (event.isFinal) this.userTurnStarted();
+    });
+  }
+
+  /**
+   * The user said or typed something new: a failure from here on belongs to their new
+   * turn and is owed its own apology, even while the previous one is still playing out
+   * (an interrupted apology can stay pending for a while).
+   */
+  userTurnStarted(): void {
+    this.apology = undefined;
   }
 
   report(provider: string, error: Error | undefined): void {
