@@ -1,4 +1,4 @@
-import { seededRandom } from './corpus.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 
 /**
  * Short non-speech sounds for the false-interruption measurement: the committed cough

@@ -7,17 +7,7 @@
  * every approximate index looks worse than it is.
  */
 
-/** Uniform numbers in [0, 1) from a 32-bit seed (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../test/support/seeded-random.ts';
 
 /** Standard normal samples (Box-Muller) from a uniform source. */
 function gaussian(random: () => number): () => number {

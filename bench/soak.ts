@@ -21,7 +21,7 @@ import { eraseUser, listMessages } from '../db/index.ts';
 import { APOLOGY } from '../agent/instructions.ts';
 import { buildProsePdf, reportPageText } from '../test/fixtures/ingest/prose-pdf.ts';
 import { speechFixture } from '../test/support/voice-harness.ts';
-import { seededRandom } from './corpus.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 import {
   benchArguments,
   humanOutput,

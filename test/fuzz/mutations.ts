@@ -6,17 +6,7 @@
  * the fuzzer finds can be replayed from its seed alone.
  */
 
-/** A small, fast pseudo-random generator (mulberry32): 32 bits of state, uniform in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let value = state;
-    value = Math.imul(value ^ (value >>> 15), value | 1);
-    value ^= value + Math.imul(value ^ (value >>> 7), value | 61);
-    return ((value ^ (value >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../support/seeded-random.ts';
 
 /** The kinds of damage, one per mutation. */
 export const MUTATION_KINDS = ['bit-flips', 'truncation', 'duplication', 'splice', 'header'] as const;
