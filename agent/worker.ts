@@ -46,7 +46,19 @@ export default defineAgent<ProcessData>({
     }
     const models = context.proc.userData.models ?? (await loadSharedModels());
 
-    await context.connect();
+    try {
+      await context.connect();
+    } catch (error) {
+      // Without its room the job has nothing to do: one line says why, the job ends (its
+      // process exits and runs the shutdown callbacks) and the worker takes the next one.
+      logger.error(
+        { jobId: context.job.id },
+        `could not join the room "${context.job.room?.name ?? ''}" at ${context.info.url}: ` +
+          `${error instanceof Error ? error.message : String(error)}; this job ends, the worker stays up`,
+      );
+      context.shutdown('could not join the room');
+      return;
+    }
     const participant = await context.waitForParticipant();
     const identity = identityOfParticipant({
       identity: participant.identity,
@@ -117,6 +129,12 @@ export function runWorker(config: Config): void {
       wsURL: config.livekit.url,
       apiKey: config.livekit.apiKey,
       apiSecret: config.livekit.apiSecret,
+      // The framework's default is 0.0.0.0:8081: every interface, and a second worker on the host crashes.
+      host: config.server.host,
+      port: config.livekit.healthPort,
+      // A job process loads the whole assistant (under tsx) and the voice models before it
+      // reports ready: over the framework's 10 s on two busy cores, which kills and restarts it.
+      initializeProcessTimeout: 60_000,
       logLevel: config.logLevel === 'silent' ? 'fatal' : config.logLevel,
     }),
   );

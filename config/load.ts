@@ -33,6 +33,8 @@ export interface Config {
         readonly publicUrl: string;
         readonly apiKey: string;
         readonly apiSecret: string;
+        /** Port of the worker's health check (`GET /` 200 while registered with LiveKit), on HOST. */
+        readonly healthPort: number;
       }
     | undefined;
   readonly telephony: {
@@ -166,6 +168,7 @@ function buildConfig(env: Environment, cwd: string): Config {
       publicUrl: env.LIVEKIT_PUBLIC_URL ?? env.LIVEKIT_URL,
       apiKey: env.LIVEKIT_API_KEY ?? '',
       apiSecret: env.LIVEKIT_API_SECRET ?? '',
+      healthPort: env.AGENT_HEALTH_PORT,
     };
   }
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);

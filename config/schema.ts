@@ -54,6 +54,7 @@ export const environmentSchema = z.object({
     .trim()
     .regex(/^[A-Za-z0-9_-]+$/, { message: 'expected letters, digits, "-" or "_" only' })
     .default('assistant'),
+  AGENT_HEALTH_PORT: integer(1, 65_535).default(8081),
 
   OPENAI_API_KEY: optionalText,
   OPENAI_BASE_URL: httpUrl,

@@ -71,9 +71,9 @@ export interface RecordedTwirpRequest {
 
 /** Settings of the fake; every field has a default. */
 export interface LiveKitApiServerOptions {
-  /** Defaults to `fake-api-key`. */
+  /** Defaults to `fakeLiveKitCredentials.apiKey`. */
   apiKey?: string;
-  /** Defaults to a fixed 40-character secret. */
+  /** Defaults to `fakeLiveKitCredentials.apiSecret`. */
   apiSecret?: string;
   /** Milliseconds to wait before every answer (default 0). */
   latencyMs?: number;
@@ -164,12 +164,18 @@ function applyOptional(target: object, update: Json, names: readonly string[]): 
   }
 }
 
+/** The key and secret LiveKit fakes accept unless told otherwise: the same for all, like one LiveKit. */
+export const fakeLiveKitCredentials = {
+  apiKey: 'fake-api-key',
+  apiSecret: 'fake-api-secret-of-at-least-32-characters',
+} as const;
+
 /** Starts the fake on 127.0.0.1 with a random port. */
 export async function startLiveKitApiServer(
   options: LiveKitApiServerOptions = {},
 ): Promise<LiveKitApiServer> {
-  const apiKey = options.apiKey ?? 'fake-api-key';
-  const apiSecret = options.apiSecret ?? 'fake-api-secret-of-at-least-32-characters';
+  const apiKey = options.apiKey ?? fakeLiveKitCredentials.apiKey;
+  const apiSecret = options.apiSecret ?? fakeLiveKitCredentials.apiSecret;
   const verifier = new TokenVerifier(apiKey, apiSecret);
   const requests: RecordedTwirpRequest[] = [];
   const faults = new Map<string, TwirpFault[]>();

@@ -2,6 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
+import { PGLiteSocketServer } from '@electric-sql/pglite-socket';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../db/index.ts';
 
@@ -69,6 +72,45 @@ export async function createThrowawayDatabase(): Promise<string> {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   return url.toString();
+}
+
+/** A Postgres server URL for a test that runs programs needing DATABASE_URL. */
+export interface PostgresServer {
+  url: string;
+  /** Where it comes from, for the test's own messages. */
+  kind: 'TEST_DATABASE_URL' | 'embedded over a socket';
+  close(): Promise<void>;
+}
+
+/**
+ * A throwaway database on the TEST_DATABASE_URL server, or, without one (a fresh clone
+ * with only Node and npm), an in-memory embedded database served over the Postgres wire
+ * protocol on 127.0.0.1 (pglite-socket). The embedded one is one backend session that
+ * the server shares among its clients, queueing their queries and keeping a transaction
+ * to the client that opened it: enough for a few processes that each open a pool, not
+ * a stand-in for Postgres's concurrency.
+ */
+export async function startPostgresServer(embeddingDimensions: number): Promise<PostgresServer> {
+  if (process.env.TEST_DATABASE_URL) {
+    const url = await createThrowawayDatabase();
+    return { url, kind: 'TEST_DATABASE_URL', close: () => dropThrowawayDatabase(url) };
+  }
+  // Made as the app makes an embedded database (from the migrated template: no initdb), then served.
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'assistant-postgres-'));
+  await (await openDatabase({ dataDir, embeddingDimensions })).close();
+  const database = await PGlite.create(path.join(dataDir, 'pglite'), { extensions: { vector } });
+  // Each app process opens a pool of up to 10 connections.
+  const server = new PGLiteSocketServer({ db: database, host: '127.0.0.1', port: 0, maxConnections: 40 });
+  await server.start();
+  return {
+    url: `postgres://postgres@${server.getServerConn()}/postgres`,
+    kind: 'embedded over a socket',
+    async close() {
+      await server.stop();
+      await database.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 export async function dropThrowawayDatabase(url: string): Promise<void> {
