@@ -4,7 +4,9 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/load.ts';
 import { attachUploadToDocument, deleteUpload, type Database } from '../db/index.ts';
 import type { Embedder } from '../ingest/embeddings.ts';
+import { IngestError } from '../ingest/errors.ts';
 import { ingestFile } from '../ingest/pipeline.ts';
+import type { RecordingTranscriber } from '../ingest/transcription.ts';
 import type { VisionModel } from '../ingest/vision.ts';
 import { sharedDocumentReader, type DocumentReader } from '../ingest/document-reader.ts';
 import { normalizeImage, type MediaLimits, type NormalizedImage } from '../media/index.ts';
@@ -15,6 +17,8 @@ import {
   documentFailedMessage,
   documentReadMessage,
   IMAGE_ACKNOWLEDGEMENT,
+  recordingAcknowledgement,
+  recordingReadMessage,
 } from './instructions.ts';
 import { safeFileName } from './visual-context.ts';
 import { storeUpload } from './upload-store.ts';
@@ -37,7 +41,7 @@ export interface ReceivedFile {
 /** What the transport tells the sender right away. */
 export interface UploadReceipt {
   uploadId: string;
-  kind: 'image' | 'document';
+  kind: 'image' | 'document' | 'recording';
   /** `ready`: in the conversation now; `reading`: progress events follow. */
   status: 'ready' | 'reading';
   message: string;
@@ -48,6 +52,8 @@ export interface ConversationUploadsDependencies {
   database: Database;
   embedder: Embedder | undefined;
   vision: VisionModel | undefined;
+  /** Transcribes recordings; undefined: recordings are refused (agent/providers.ts decides). */
+  transcriber?: RecordingTranscriber | undefined;
   userId: string;
   conversationId: string;
   /** Puts an image into the conversation's chat context. */
@@ -96,9 +102,17 @@ export class ConversationUploads {
       maxBytes: config.limits.uploadMaxBytes,
       maxPixels: config.limits.imageMaxPixels,
       maxPages: config.limits.pdfMaxPages,
+      maxRecordingMs: config.limits.recordingMaxMs,
     };
     const reader = this.dependencies.reader ?? sharedDocumentReader();
-    const { media, pages } = await this.inspect(reader, file, limits);
+    const { media, pages, recording } = await this.inspect(reader, file, limits);
+    if (recording && this.dependencies.transcriber === undefined) {
+      throw new IngestError(
+        'transcription-required',
+        'Recordings need a transcription service, and none is configured on this server (DEEPGRAM_API_KEY, ' +
+          'or OPENAI_API_KEY / STT_BASE_URL), so the file was not kept.',
+      );
+    }
     const image =
       media.kind === 'image' ? await normalizeImage(file.bytes, { maxPixels: limits.maxPixels }) : undefined;
     this.throwIfEnded();
@@ -128,6 +142,7 @@ export class ConversationUploads {
       database,
       embedder: this.dependencies.embedder,
       vision: this.dependencies.vision,
+      transcriber: this.dependencies.transcriber,
       limits,
     };
 
@@ -144,13 +159,18 @@ export class ConversationUploads {
       return { uploadId, kind: 'image', status: 'ready', message: 'The assistant can see the picture now.' };
     }
 
-    this.say(documentAcknowledgement(media.kind as 'pdf' | 'text' | 'markdown' | 'html', pages));
+    this.say(
+      recording
+        ? recordingAcknowledgement(recording.durationMs, recording.video)
+        : documentAcknowledgement(media.kind as 'pdf' | 'text' | 'markdown' | 'html', pages),
+    );
+    const reading = recording ? 'Listening to the recording.' : 'Reading the document.';
     const progress = {
       type: 'upload_progress',
       uploadId: file.senderUploadId ?? uploadId,
       fileName: safeFileName(file.fileName),
     } as const;
-    this.emit({ ...progress, stage: 'reading', percent: 0, message: 'Reading the document.' });
+    this.emit({ ...progress, stage: 'reading', percent: 0, message: reading });
     this.inBackground(uploadId, 'a document upload could not be read', async () => {
       try {
         const document = await metrics().timeIngest(() =>
@@ -159,8 +179,14 @@ export class ConversationUploads {
           ),
         );
         await attachUploadToDocument(database.pool, uploadId, document.documentId);
-        this.emit({ ...progress, stage: 'ready', percent: 100, message: `Read "${document.title}".` });
-        this.say(documentReadMessage(safeFileName(document.title)));
+        const title = safeFileName(document.title);
+        this.emit({
+          ...progress,
+          stage: 'ready',
+          percent: 100,
+          message: recording ? `Listened to "${document.title}".` : `Read "${document.title}".`,
+        });
+        this.say(recording ? recordingReadMessage(title) : documentReadMessage(title));
       } catch (error) {
         await this.forget(uploadId);
         if (!this.cancel.signal.aborted) {
@@ -171,10 +197,14 @@ export class ConversationUploads {
         throw error;
       }
     });
-    return { uploadId, kind: 'document', status: 'reading', message: 'Reading the document.' };
+    return { uploadId, kind: recording ? 'recording' : 'document', status: 'reading', message: reading };
   }
 
-  /** What the file is and, for a PDF, its page count: asked of a reader process, off this thread. */
+  /**
+   * What the file is and, for a PDF, its page count, for a recording its length: asked of a
+   * reader process, off this thread. A damaged or over-long recording is refused here,
+   * before anything is stored or any transcription service is asked.
+   */
   private async inspect(reader: DocumentReader, file: ReceivedFile, limits: MediaLimits) {
     const budget = reader.budget(this.cancel.signal);
     try {
@@ -184,7 +214,14 @@ export class ConversationUploads {
         media.kind === 'pdf'
           ? (await reader.run({ type: 'inspect-pdf', bytes: file.bytes, limits }, budget)).pageCount
           : null;
-      return { media, pages };
+      const recording =
+        media.kind === 'recording'
+          ? await reader.run(
+              { type: 'inspect-recording', bytes: file.bytes, mimeType: media.mime, limits },
+              budget,
+            )
+          : undefined;
+      return { media, pages, recording };
     } finally {
       await budget.release();
     }

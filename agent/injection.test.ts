@@ -126,7 +126,7 @@ async function place(database: Database, userId: string, run: Running): Promise<
   };
   const [bytes, defaultName] = await (files[carrier] as () => Promise<[Buffer, string]>)();
   const fileName = run.fileName ?? defaultName;
-  const limits = { maxBytes: 20_000_000, maxPixels: 40_000_000, maxPages: 50 };
+  const limits = { maxBytes: 20_000_000, maxPixels: 40_000_000, maxPages: 50, maxRecordingMs: 3_600_000 };
   await ingestFile(
     { bytes, fileName, ownerId: userId, sourceName: fileName },
     { database, embedder: harness.embedder, vision, limits },

@@ -42,6 +42,26 @@ export function documentReadMessage(title: string): string {
   return `I have read ${title}. Ask me anything about it.`;
 }
 
+/** Spoken at once when a recording arrives: "Got it, a 42-minute recording; I'll listen to it." */
+export function recordingAcknowledgement(durationMs: number, video: boolean): string {
+  const seconds = Math.max(1, Math.round(durationMs / 1000));
+  const minutes = Math.round(seconds / 60);
+  // A length as a person says it before a noun: "a 6-second", "a 42-minute", "a 2-hour".
+  const length =
+    seconds < 60
+      ? `${seconds}-second`
+      : minutes < 120
+        ? `${minutes}-minute`
+        : `${Math.round(minutes / 60)}-hour`;
+  const article = /^(8|11-|18-)/.test(length) ? 'an' : 'a';
+  return `Got it, ${article} ${length} ${video ? 'video' : 'recording'}; I'll listen to it.`;
+}
+
+/** Spoken once a recording is transcribed. */
+export function recordingReadMessage(title: string): string {
+  return `I've listened to ${title}. Ask me anything about it.`;
+}
+
 /** Spoken when a document could not be read. */
 export function documentFailedMessage(reason: string): string {
   return `Sorry, I could not read that file. ${reason}`;

@@ -3,7 +3,10 @@ import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
 import * as openai from '@livekit/agents-plugin-openai';
 import { OPENAI_DEFAULT_BASE_URL, type Config, type OpenAICompatible } from '../config/load.ts';
+import { createDeepgramTranscriber } from '../ingest/deepgram-transcriber.ts';
 import { createEmbedder, type Embedder } from '../ingest/embeddings.ts';
+import { createOpenAITranscriber } from '../ingest/openai-transcriber.ts';
+import type { RecordingTranscriber } from '../ingest/transcription.ts';
 import { createVisionModel, type VisionModel } from '../ingest/vision.ts';
 import { AppError } from '../protocol/index.ts';
 import { openAIModelReadsImages } from './openai-vision-models.ts';
@@ -214,6 +217,49 @@ export function createVisionClient(config: Config): VisionModel | undefined {
     apiKey: openAIKey(vision, `vision model (${vision.model})`, 'LLM_BASE_URL'),
     model: vision.model,
   });
+}
+
+/**
+ * OpenAI's gpt-4o transcription models answer in plain text only; segment timestamps
+ * (`verbose_json`), which citations of a moment need, come from whisper-1.
+ */
+export function recordingTranscriptionModel(sttModel: string): string {
+  return /^gpt-4o(-mini)?-transcribe/.test(sttModel) ? 'whisper-1' : sttModel;
+}
+
+/** The speech-to-text service that transcribes whole recordings, as a name for messages. */
+export function describeRecordingTranscription(config: Config): string {
+  const stt = chooseSpeechToText(config);
+  return stt.provider === 'deepgram'
+    ? `Deepgram ${stt.model} (pre-recorded API)`
+    : `${recordingTranscriptionModel(stt.model)} at ${stt.baseUrl}`;
+}
+
+/**
+ * The transcriber for uploaded recordings: Deepgram's pre-recorded API through its SDK
+ * when speech to text is Deepgram, else the OpenAI-compatible transcription endpoint;
+ * undefined when neither can be used (no key), and recordings are then refused.
+ */
+export function createRecordingTranscriber(config: Config): RecordingTranscriber | undefined {
+  const stt = chooseSpeechToText(config);
+  if (stt.provider === 'deepgram') {
+    if (!stt.apiKey && !stt.baseUrl) return undefined;
+    return createDeepgramTranscriber({
+      baseUrl: stt.baseUrl ?? 'https://api.deepgram.com',
+      apiKey: stt.apiKey ?? 'no-key-needed',
+      model: stt.model,
+    });
+  }
+  try {
+    return createOpenAITranscriber({
+      baseUrl: stt.baseUrl,
+      apiKey: openAIKey(stt, 'recording transcription', 'STT_BASE_URL'),
+      model: recordingTranscriptionModel(stt.model),
+    });
+  } catch (error) {
+    if (error instanceof ProviderConfigurationError) return undefined;
+    throw error;
+  }
 }
 
 /** One thing the assistant can do, whether it is on, and what it uses or needs. */

@@ -3,13 +3,15 @@ import { referenceData, referenceItems, visibleText, type TurnContext } from './
 
 const context = (text: string, title = 'Lease.pdf'): TurnContext => ({
   sources: [
-    { id: 'S1', chunkId: 'c1', documentId: 'd1', title, page: 4, text },
+    { id: 'S1', chunkId: 'c1', documentId: 'd1', title, page: 4, startMs: null, speaker: null, text },
     {
       id: 'S2',
       chunkId: 'c2',
       documentId: 'd2',
       title: 'Other',
       page: null,
+      startMs: null,
+      speaker: null,
       text: 'The rent is due on the third.',
     },
   ],

@@ -1,7 +1,7 @@
 import { llm } from '@livekit/agents';
 import { randomUUID } from 'node:crypto';
 import type { Memory, SearchHit } from '../db/index.ts';
-import type { Citation } from '../protocol/index.ts';
+import { formatTimestamp, type Citation } from '../protocol/index.ts';
 
 /** A retrieved passage the model may cite as `[S<n>]`. */
 export interface Source {
@@ -12,6 +12,9 @@ export interface Source {
   documentId: string;
   title: string;
   page: number | null;
+  /** Of a recording's passage: where it starts (ms) and who speaks then; null for documents. */
+  startMs: number | null;
+  speaker: string | null;
   text: string;
 }
 
@@ -28,6 +31,8 @@ export function sourcesFromHits(hits: readonly SearchHit[]): Source[] {
     documentId: hit.documentId,
     title: hit.title,
     page: hit.pageStart,
+    startMs: hit.startMs,
+    speaker: hit.speaker,
     text: hit.text,
   }));
 }
@@ -62,7 +67,15 @@ export function visibleText(text: string): string {
 export interface ReferenceData {
   note: string;
   memories?: { kind: string; saved: string; text: string }[];
-  passages?: { id: string; title: string; page: number | null; text: string }[];
+  passages?: {
+    id: string;
+    title: string;
+    page: number | null;
+    /** Of a recording: the moment the passage starts ("12:34") and who speaks then. */
+    at?: string;
+    speaker?: string;
+    text: string;
+  }[];
 }
 
 /**
@@ -93,6 +106,8 @@ export function referenceData(context: TurnContext, note = REFERENCE_NOTE): Refe
             id: source.id,
             title: visibleText(source.title).slice(0, MAX_TITLE_CHARACTERS),
             page: source.page,
+            ...(source.startMs === null ? {} : { at: formatTimestamp(source.startMs) }),
+            ...(source.speaker === null ? {} : { speaker: visibleText(source.speaker) }),
             text: visibleText(source.text),
           })),
         }
@@ -144,10 +159,16 @@ export function citationsFor(sourceIds: readonly string[], sources: readonly Sou
   for (const id of sourceIds) {
     const source = sources.find((candidate) => candidate.id === id);
     if (!source) continue;
-    const key = `${source.documentId}:${source.page ?? ''}`;
+    const key = `${source.documentId}:${source.page ?? ''}:${source.startMs ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    citations.push({ documentId: source.documentId, title: source.title, page: source.page });
+    citations.push({
+      documentId: source.documentId,
+      title: source.title,
+      page: source.page,
+      // A recording's citation names its moment; a document's keeps the page-only shape.
+      ...(source.startMs === null ? {} : { startMs: source.startMs, speaker: source.speaker }),
+    });
   }
   return citations;
 }

@@ -230,11 +230,12 @@ export class TurnRecorder {
   ): void {
     const turn = this.turnFor(userMessageId);
     turn.add({ name: 'retrieval', ...timing, detail: { chunks: sources.length } });
-    turn.sources = sources.map(({ chunkId, documentId, title, page }) => ({
+    turn.sources = sources.map(({ chunkId, documentId, title, page, startMs, speaker }) => ({
       chunkId,
       documentId,
       title,
       page,
+      ...(startMs === undefined || startMs === null ? {} : { startMs, speaker: speaker ?? null }),
     }));
   }
 
@@ -315,5 +316,5 @@ function detailOf(detail: TurnSignals | undefined): { detail?: TurnSignals } {
 }
 
 function sameCitation(a: Citation, b: Citation): boolean {
-  return a.documentId === b.documentId && a.page === b.page;
+  return a.documentId === b.documentId && a.page === b.page && (a.startMs ?? null) === (b.startMs ?? null);
 }

@@ -31,6 +31,7 @@ import {
   createLanguageModel,
   createSpeechToText,
   createTextToSpeech,
+  createRecordingTranscriber,
   createVisionClient,
 } from './providers.ts';
 import {
@@ -257,6 +258,7 @@ export async function startVoiceSession(
         database,
         embedder: options.embedder,
         vision: createVisionClientOrWarn(config, logger),
+        transcriber: createRecordingTranscriber(config),
         userId: options.userId,
         conversationId,
         addImage: (image, fileName) => addUploadedImage(session.currentAgent, image, fileName),

@@ -1,4 +1,5 @@
 import { loadConfig } from '../config/load.ts';
+import { citationLabel } from '../protocol/index.ts';
 import { askOnce } from '../agent/text-session.ts';
 import { createConfiguredEmbedder, createLanguageModel } from '../agent/providers.ts';
 import { describeUserReference, findReferencedUser, UserReferenceError } from '../agent/user-reference.ts';
@@ -41,7 +42,7 @@ runCommand(async () => {
     } else {
       console.log(result.answer);
       for (const citation of result.citations) {
-        console.log(`  [${citation.title}${citation.page === null ? '' : `, page ${citation.page}`}]`);
+        console.log(`  [${citationLabel(citation)}]`);
       }
     }
   } finally {

@@ -9,6 +9,7 @@ import { startFakes, type Fakes } from '../test/fakes/index.ts';
 import { buildProsePdf, wrapText } from '../test/fixtures/ingest/prose-pdf.ts';
 import { buildScannedPageJpeg } from '../test/fixtures/media/image-fixtures.ts';
 import { buildPdf, buildPdfWithDamagedPages, fixturePath } from '../test/fixtures/media/pdf-fixtures.ts';
+import { meetingRecordings, recordingFixture } from '../test/fixtures/recordings/meeting.ts';
 import { runApp, type CommandOutcome } from '../test/support/run-command.ts';
 
 const DIMENSIONS = 16;
@@ -42,7 +43,10 @@ describe('npm run ingest', () => {
     );
 
   beforeAll(async () => {
-    fakes = await startFakes({ openai: { embeddingDimensions: DIMENSIONS } });
+    fakes = await startFakes({
+      openai: { embeddingDimensions: DIMENSIONS },
+      deepgram: { recordings: meetingRecordings() },
+    });
     fakes.openai.chatResponder = (request) => {
       if (request.images.length !== 1) return { text: '(no image)' };
       const transcribing = JSON.stringify(request.body.messages[0]).includes('transcribe');
@@ -132,9 +136,9 @@ describe('npm run ingest', () => {
     const run = await runIngest(['documents/manual.pdf', 'documents/scans/meter.pdf']);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
-    expect(lines[0]).toMatch(/^file\s+pages\s+chunks\s+time\s+status$/);
-    expect(lines[1]).toMatch(/^documents\/manual\.pdf\s+2\s+2\s+\d+\.\d s\s+unchanged$/);
-    expect(lines[2]).toMatch(/^documents\/scans\/meter\.pdf\s+1\s+1\s+\d+\.\d s\s+unchanged$/);
+    expect(lines[0]).toMatch(/^file\s+pages\s+duration\s+chunks\s+time\s+status$/);
+    expect(lines[1]).toMatch(/^documents\/manual\.pdf\s+2\s+-\s+2\s+\d+\.\d s\s+unchanged$/);
+    expect(lines[2]).toMatch(/^documents\/scans\/meter\.pdf\s+1\s+-\s+1\s+\d+\.\d s\s+unchanged$/);
     expect(lines.at(-1)).toBe('2 files: 2 ingested as shared documents, 0 failed.');
     expect(fakes.openai.requestsTo('/embeddings').length).toBe(embeddingRequests);
     expect(fakes.openai.chatBodies().length).toBe(chatRequests);
@@ -179,6 +183,35 @@ describe('npm run ingest', () => {
       { file: 'damaged/a-damaged.pdf', status: 'failed', error: { code: 'corrupt' } },
       { file: 'damaged/b-notes.txt', status: 'created', chunks: 1 },
     ]);
+  });
+
+  it('transcribes a recording through Deepgram and prints the duration read from its headers', async () => {
+    const folder = path.join(root, 'recordings');
+    await mkdir(folder, { recursive: true });
+    await writeFile(path.join(folder, 'meeting.mp3'), recordingFixture('meeting.mp3'));
+    const table = await runIngest(['recordings/meeting.mp3']);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trim().split('\n');
+    // music-metadata reads 6.48 s from the MP3's frames (the encoder's padding included).
+    expect(lines[1]).toMatch(/^recordings\/meeting\.mp3\s+-\s+0:06\s+1\s+\d+\.\d s\s+created$/);
+    const request = fakes.deepgram.requests.at(-1);
+    expect(request?.query.get('diarize')).toBe('true');
+    expect(request?.query.get('utterances')).toBe('true');
+
+    const again = await runIngest(['recordings/meeting.mp3', '--json']);
+    expect(again.code).toBe(0);
+    // JSON alone on stdout.
+    expect(JSON.parse(again.stdout)).toMatchObject([
+      { file: 'recordings/meeting.mp3', status: 'unchanged', kind: 'recording', durationMs: 6480, chunks: 1 },
+    ]);
+    const database = await openDatabase({ dataDir: env.DATA_DIR as string, embeddingDimensions: DIMENSIONS });
+    try {
+      const anyone = await resolveUser(database.pool, { kind: 'web', value: 'recording-listener' });
+      const [hit] = await hybridSearch(database.pool, { userId: anyone, text: 'dial the number again' });
+      expect(hit).toMatchObject({ title: 'meeting.mp3', startMs: 110, endMs: 6230, speaker: 'Speaker 1' });
+    } finally {
+      await database.close();
+    }
   });
 
   it('explains its usage and refuses a malformed --user before touching the database', async () => {

@@ -13,17 +13,19 @@ import { describeFileError, findFiles } from '../ingest/find-files.ts';
 import { ingestFile, type IngestDependencies, type IngestResult } from '../ingest/pipeline.ts';
 import type { IngestProgress } from '../ingest/progress.ts';
 import { describeBytes, MediaError, type MediaLimits } from '../media/index.ts';
-import { isUserFacing } from '../protocol/index.ts';
+import { formatTimestamp, isUserFacing } from '../protocol/index.ts';
 import { parseCommandLine, parseUserArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
 import type { Database } from '../db/index.ts';
 
 const USAGE = `Usage: npm run ingest -- <files or folders...> [--user <id>] [--json]
 
-Reads PDFs, images, text, Markdown and HTML files into the assistant's documents,
-so it can answer from them with citations. Folders are read recursively, skipping
-names that start with a dot. A file ingested again is skipped when unchanged and
-replaced when changed. Scanned pages and images need VISION_MODEL.
+Reads PDFs, images, text, Markdown and HTML files, and recordings (WAV, MP3, M4A,
+Ogg/Opus, WebM, FLAC; MP4, WebM and MOV videos for their sound) into the assistant's
+documents, so it can answer from them with citations. Folders are read recursively,
+skipping names that start with a dot. A file ingested again is skipped when unchanged
+and replaced when changed. Scanned pages and images need VISION_MODEL; recordings
+need DEEPGRAM_API_KEY (or OpenAI-compatible transcription).
   --user <id>  whose documents they become: a user id (UUID), web:<id> or
                phone:+15551234567 (a new web: or phone: user is created on first use).
                Without it they are shared documents, searchable by every user.
@@ -39,6 +41,8 @@ interface FileReport {
   title: string | null;
   kind: string | null;
   pages: number | null;
+  /** A recording's length in ms, read from its headers; null for other files. */
+  durationMs: number | null;
   chunks: number | null;
   unreadablePages: readonly number[];
   transcribedPages: readonly number[];
@@ -62,8 +66,10 @@ runCommand(async () => {
   const config = loadConfig();
   // Loaded once the arguments are known to be good: it pulls in the LiveKit plugins
   // (about 2 s), which a usage error or --help should not wait for.
-  const { createConfiguredEmbedder, createVisionClient } = await import('../agent/providers.ts');
+  const { createConfiguredEmbedder, createRecordingTranscriber, createVisionClient } =
+    await import('../agent/providers.ts');
   const vision = createVisionClient(config);
+  const transcriber = createRecordingTranscriber(config);
   const embedder = createConfiguredEmbedder(config);
   if (embedder === undefined) {
     process.stderr.write(
@@ -83,8 +89,9 @@ runCommand(async () => {
       maxBytes: config.limits.uploadMaxBytes,
       maxPixels: config.limits.imageMaxPixels,
       maxPages: config.limits.pdfMaxPages,
+      maxRecordingMs: config.limits.recordingMaxMs,
     };
-    const dependencies: IngestDependencies = { database, embedder, vision, limits, reader };
+    const dependencies: IngestDependencies = { database, embedder, vision, transcriber, limits, reader };
     const display = new ProgressDisplay(process.stderr, found.files.length);
     const reports: FileReport[] = [];
     for (const [index, file] of found.files.entries()) {
@@ -141,6 +148,7 @@ async function ingestOne(
       title: result.title,
       kind: result.kind,
       pages: result.pages,
+      durationMs: result.durationMs,
       chunks: result.chunks,
       unreadablePages: result.unreadablePages,
       transcribedPages: result.transcribedPages,
@@ -178,6 +186,7 @@ function failedReport(file: string, timeMs: number, error: FileReport['error']):
     title: null,
     kind: null,
     pages: null,
+    durationMs: null,
     chunks: null,
     unreadablePages: [],
     transcribedPages: [],
@@ -270,11 +279,12 @@ function printSummary(reports: readonly FileReport[], user: UserReference | unde
   const rows = reports.map((report) => [
     report.file,
     report.pages === null ? '-' : String(report.pages),
+    report.durationMs === null ? '-' : formatTimestamp(report.durationMs),
     report.chunks === null ? '-' : String(report.chunks),
     formatSeconds(report.timeMs),
     describeStatus(report),
   ]);
-  const header = ['file', 'pages', 'chunks', 'time', 'status'];
+  const header = ['file', 'pages', 'duration', 'chunks', 'time', 'status'];
   const widths = header.map((cell, column) =>
     Math.max(cell.length, ...rows.map((row) => row[column]?.length ?? 0)),
   );

@@ -1,4 +1,5 @@
 import type { StoredTurn } from '../db/index.ts';
+import { formatTimestamp } from '../protocol/index.ts';
 
 /** Stages in the order a turn runs them, as table columns. */
 const COLUMNS = [
@@ -59,7 +60,9 @@ function stageCell(turn: StoredTurn, name: string): string {
   return stages.length > 1 ? `${total} (${stages.length})` : String(total);
 }
 
-function describeSource(source: { title: string; page: number | null }): string {
+function describeSource(source: { title: string; page: number | null; startMs?: number | null }): string {
+  if (source.startMs !== undefined && source.startMs !== null)
+    return `${source.title} ${formatTimestamp(source.startMs)}`;
   return source.page === null ? source.title : `${source.title} p.${source.page}`;
 }
 

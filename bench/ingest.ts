@@ -118,7 +118,12 @@ async function measurePdf(): Promise<{ metrics: Metric[]; checks: Check[] }> {
       database,
       embedder: undefined,
       vision: undefined,
-      limits: { maxBytes: 1024 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 100_000 },
+      limits: {
+        maxBytes: 1024 * 1024 * 1024,
+        maxPixels: 40_000_000,
+        maxPages: 100_000,
+        maxRecordingMs: 3_600_000,
+      },
     };
     let chunks = 0;
     const beforeStorageMs: number[] = [];

@@ -77,6 +77,8 @@ export interface Config {
     readonly uploadMaxBytes: number;
     readonly imageMaxPixels: number;
     readonly pdfMaxPages: number;
+    /** Longest recording accepted, in ms (RECORDING_MAX_MINUTES). */
+    readonly recordingMaxMs: number;
   };
   /** The reader processes that parse documents, and their per-file caps; undefined: the reader's default. */
   readonly documentReader: {
@@ -225,6 +227,7 @@ function buildConfig(env: Environment, cwd: string): Config {
       uploadMaxBytes: env.UPLOAD_MAX_BYTES,
       imageMaxPixels: env.IMAGE_MAX_PIXELS,
       pdfMaxPages: env.PDF_MAX_PAGES,
+      recordingMaxMs: env.RECORDING_MAX_MINUTES * 60_000,
     },
     documentReader: {
       readers: env.DOCUMENT_READERS,

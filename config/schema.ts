@@ -94,6 +94,7 @@ export const environmentSchema = z.object({
   UPLOAD_MAX_BYTES: integer(1024, 1024 * 1024 * 1024).default(25 * 1024 * 1024),
   IMAGE_MAX_PIXELS: integer(1, 1_000_000_000).default(40_000_000),
   PDF_MAX_PAGES: integer(1, 100_000).default(500),
+  RECORDING_MAX_MINUTES: integer(1, 24 * 60).default(240),
   // Unset means the reader's default (ingest/document-reader.ts DEFAULT_READER_OPTIONS).
   DOCUMENT_READERS: integer(1, 256).optional(),
   DOCUMENT_READ_TIMEOUT_MS: integer(1000, 3_600_000).optional(),

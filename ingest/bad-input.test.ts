@@ -17,7 +17,7 @@ import { ingestFile, type IngestDependencies } from './pipeline.ts';
 import { createVisionModel } from './vision.ts';
 
 const DIMENSIONS = 16;
-const limits = { maxBytes: 4 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 5 };
+const limits = { maxBytes: 4 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 5, maxRecordingMs: 3_600_000 };
 
 interface BadInput {
   what: string;

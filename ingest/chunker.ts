@@ -30,6 +30,11 @@ export interface Chunk {
   readonly heading: string | null;
   /** Estimated tokens of `text`. */
   readonly tokens: number;
+  /** Of a recording's passage: where it starts and ends in the recording, in ms (absent for documents). */
+  readonly startMs?: number | null;
+  readonly endMs?: number | null;
+  /** Who speaks at `startMs` ("Speaker 1"), when the transcription service told speakers apart. */
+  readonly speaker?: string | null;
 }
 
 /** How large chunks get. */

@@ -2,6 +2,7 @@ import type { MediaLimits } from '../media/index.ts';
 import type { Chunk } from './chunker.ts';
 import type { DocumentReader, ReadBudget } from './document-reader.ts';
 import type { ProgressReporter } from './progress.ts';
+import type { RecordingTranscriber } from './transcription.ts';
 import type { VisionModel } from './vision.ts';
 
 /** What reading made of a file: its text as chunks, and what it could not read. */
@@ -15,6 +16,8 @@ export interface DocumentContent {
   readonly unreadablePages: readonly number[];
   /** Pages without a text layer that the vision model transcribed. */
   readonly transcribedPages: readonly number[];
+  /** A recording's length, in ms; absent for everything else. */
+  readonly durationMs?: number | undefined;
 }
 
 /** What the PDF and image readers need besides the bytes. */
@@ -26,4 +29,6 @@ export interface ReadContext {
   /** The reader processes, and this file's share of their time. */
   readonly reader: DocumentReader;
   readonly budget: ReadBudget;
+  /** Undefined: recordings are refused (no transcription service configured). */
+  readonly transcriber: RecordingTranscriber | undefined;
 }

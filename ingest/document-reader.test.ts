@@ -4,7 +4,12 @@ import { buildTextPdf } from '../test/fixtures/media/pdf-fixtures.ts';
 import { DocumentReader } from './document-reader.ts';
 import type { IngestError } from './errors.ts';
 
-const limits = { maxBytes: 100 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 500 };
+const limits = {
+  maxBytes: 100 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  maxPages: 500,
+  maxRecordingMs: 3_600_000,
+};
 const readers: DocumentReader[] = [];
 afterAll(async () => {
   for (const reader of readers) await reader.close();

@@ -14,6 +14,8 @@ import { AppError } from '../protocol/index.ts';
  *   and the reader process was stopped.
  * - `reader-failed`: the reader process died on this file (a bug in a parser).
  * - `reader-busy`: too many files are waiting to be read (retryable).
+ * - `transcription-required`: a recording, and no transcription service is configured.
+ * - `transcription-failed`: the transcription service failed after retries (retryable).
  */
 export type IngestErrorCode =
   | 'no-text'
@@ -26,9 +28,16 @@ export type IngestErrorCode =
   | 'too-slow'
   | 'too-much-memory'
   | 'reader-failed'
-  | 'reader-busy';
+  | 'reader-busy'
+  | 'transcription-required'
+  | 'transcription-failed';
 
-const RETRYABLE: ReadonlySet<IngestErrorCode> = new Set(['vision-failed', 'embedding-failed', 'reader-busy']);
+const RETRYABLE: ReadonlySet<IngestErrorCode> = new Set([
+  'vision-failed',
+  'embedding-failed',
+  'reader-busy',
+  'transcription-failed',
+]);
 
 /**
  * A file that was not ingested, with a message for the person who sent it,

@@ -72,7 +72,7 @@ describe('hostile files are read off the main thread', () => {
         maxRetries: 0,
       }),
       vision: createVisionModel({ baseUrl: openai.baseUrl, apiKey: 'fake-key', model: 'gpt-4o-mini' }),
-      limits: { maxBytes: 26_214_400, maxPixels: 40_000_000, maxPages: 500 },
+      limits: { maxBytes: 26_214_400, maxPixels: 40_000_000, maxPages: 500, maxRecordingMs: 3_600_000 },
       reader,
     };
   });

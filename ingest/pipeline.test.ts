@@ -14,7 +14,7 @@ import type { IngestProgress } from './progress.ts';
 import { createVisionModel, type VisionModel } from './vision.ts';
 
 const DIMENSIONS = 32;
-const limits = { maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 50 };
+const limits = { maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 50, maxRecordingMs: 3_600_000 };
 const TRANSCRIPTION = 'INVOICE 42\nTotal due: 4417 euros for hydraulic couplings.';
 
 describe.each(backends)('ingestFile on %s', (backend) => {

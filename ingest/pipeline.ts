@@ -13,8 +13,10 @@ import { IngestError } from './errors.ts';
 import { ProgressReporter, type ProgressListener } from './progress.ts';
 import { readDocument } from './read-document.ts';
 import { readImage } from './read-image.ts';
+import { readRecording } from './read-recording.ts';
 import type { MediaSummary } from './reader-tasks.ts';
 import { isUpToDate } from './stored-version.ts';
+import type { RecordingTranscriber } from './transcription.ts';
 import type { VisionModel } from './vision.ts';
 
 /** One file to ingest. */
@@ -39,6 +41,8 @@ export interface IngestDependencies {
   readonly embedder: Embedder | undefined;
   /** Undefined: scanned pages are reported unreadable and images are refused. */
   readonly vision: VisionModel | undefined;
+  /** Undefined: recordings are refused. */
+  readonly transcriber?: RecordingTranscriber | undefined;
   readonly limits: MediaLimits;
   /** The reader processes; default the program's shared pool. */
   readonly reader?: DocumentReader | undefined;
@@ -55,6 +59,8 @@ export interface IngestResult {
   readonly mimeType: string;
   /** Pages of a PDF; null for other files. */
   readonly pages: number | null;
+  /** A recording's length in ms, read from its headers; null for other files. */
+  readonly durationMs: number | null;
   readonly chunks: number;
   /** Pages without text that no vision model read (none configured). */
   readonly unreadablePages: readonly number[];
@@ -113,11 +119,14 @@ async function readAndStore(
   progress.report('reading', 1);
 
   file.signal?.throwIfAborted();
-  const context: ReadContext = { limits, vision, progress, signal: file.signal, reader, budget };
+  const transcriber = dependencies.transcriber;
+  const context: ReadContext = { limits, vision, transcriber, progress, signal: file.signal, reader, budget };
   const content =
     media.kind === 'image'
       ? await readImage(file.bytes, file.fileName, context)
-      : await readDocument(file.bytes, claim, context);
+      : media.kind === 'recording'
+        ? await readRecording(file.bytes, file.fileName, media, context)
+        : await readDocument(file.bytes, claim, context);
   const { chunks } = content;
   // A scan with nothing but a stamped page number on each page is not worth storing either.
   if (chunks.length === 0 || content.unreadablePages.length === content.pageCount) {
@@ -138,6 +147,7 @@ async function readAndStore(
     sha256,
     byteSize: file.bytes.length,
     pageCount: content.pageCount,
+    durationMs: content.durationMs ?? null,
     embeddingModel: embedder?.model ?? null,
     chunks: chunks.map((chunk, index) => ({ ...chunk, embedding: embeddings[index] ?? null })),
     unreadablePages: content.unreadablePages,
@@ -152,6 +162,7 @@ async function readAndStore(
     kind: media.kind,
     mimeType: media.mime,
     pages: content.pageCount,
+    durationMs: content.durationMs ?? null,
     chunks: chunks.length,
     unreadablePages: content.unreadablePages,
     transcribedPages: content.transcribedPages,
@@ -168,6 +179,7 @@ function unchangedResult(stored: StoredDocument, media: MediaSummary): IngestRes
     kind: media.kind,
     mimeType: media.mime,
     pages: stored.pageCount,
+    durationMs: stored.durationMs,
     chunks: stored.chunkCount,
     unreadablePages: stored.unreadablePages,
     transcribedPages: [],

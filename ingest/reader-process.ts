@@ -81,7 +81,7 @@ if (process.send) {
   });
   // pdf.js loads its parser on the first PDF (about a second): before this process
   // says it is ready, so no file's time limit pays for it.
-  const limits = { maxBytes: 1_000_000, maxPixels: 1, maxPages: 1 };
+  const limits = { maxBytes: 1_000_000, maxPixels: 1, maxPages: 1, maxRecordingMs: 3_600_000 };
   await runReaderTask({ type: 'inspect-pdf', bytes: onePagePdf(), limits }).catch(() => undefined);
   process.send({ id: 0, answer: { ok: true, value: 'ready', strayRejections: [] } } satisfies ReaderReply);
 }

@@ -6,7 +6,12 @@ import { buildProsePdf, wrapText } from '../test/fixtures/ingest/prose-pdf.ts';
 import type { IngestError } from './errors.ts';
 import { runReaderTask, type ContentCaps, type ReadOutcome, type ReaderTask } from './reader-tasks.ts';
 
-const limits = { maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 500 };
+const limits = {
+  maxBytes: 25 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  maxPages: 500,
+  maxRecordingMs: 3_600_000,
+};
 const roomy: ContentCaps = { maxTextCharacters: 1_000_000, maxChunks: 1_000, maxRenderedPages: 10 };
 
 function read(bytes: Buffer, fileName: string, caps: ContentCaps, transcribeScans = false) {

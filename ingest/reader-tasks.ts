@@ -10,12 +10,14 @@ import {
   findPagesWithoutText,
   identifyMedia,
   inspectPdf,
+  inspectRecording,
   renderPdfPages,
   type IdentifiedMedia,
   type MediaClaim,
   type MediaLimits,
   type PdfPageText,
   type PdfSummary,
+  type RecordingSummary,
   type RenderedPdfPage,
 } from '../media/index.ts';
 import { chunkParagraphs, type Chunk, type Paragraph } from './chunker.ts';
@@ -64,6 +66,13 @@ export type ReaderTask =
     }
   | { readonly type: 'inspect-pdf'; readonly bytes: Uint8Array; readonly limits: MediaLimits }
   | {
+      readonly type: 'inspect-recording';
+      readonly bytes: Uint8Array;
+      /** The type the bytes showed (identify's answer): music-metadata picks its parser by it. */
+      readonly mimeType: string;
+      readonly limits: MediaLimits;
+    }
+  | {
       readonly type: 'read';
       readonly bytes: Uint8Array;
       readonly claim: MediaClaim;
@@ -92,6 +101,7 @@ export type WireTask = ReaderTask | Spilled<ReaderTask>;
 export interface ReaderResults {
   identify: MediaSummary;
   'inspect-pdf': PdfSummary;
+  'inspect-recording': RecordingSummary;
   read: ReadOutcome;
   render: RenderedPdfPage;
   'chunk-pages': Chunk[];
@@ -108,6 +118,8 @@ export async function runReaderTask(task: ReaderTask): Promise<ReaderResults[Rea
     }
     case 'inspect-pdf':
       return inspectPdf(task.bytes, task.limits);
+    case 'inspect-recording':
+      return inspectRecording(task.bytes, task.mimeType, task.limits);
     case 'read':
       return readFile(task);
     case 'render': {
@@ -135,6 +147,8 @@ async function readFile(task: Extract<ReaderTask, { type: 'read' }>): Promise<Re
   }
   if (media.kind === 'image')
     throw new TypeError('images are read on the main thread (sharp is asynchronous)');
+  if (media.kind === 'recording')
+    throw new TypeError('recordings are transcribed by a speech service (ingest/read-recording.ts)');
   const pages = await extractPdfText(task.bytes, task.limits);
   checkTextSize(
     pages.reduce((total, page) => total + page.text.length, 0),
@@ -175,7 +189,8 @@ function checkTextSize(characters: number, caps: ContentCaps): void {
   );
 }
 
-function capChunks(chunks: Chunk[], caps: ContentCaps): Chunk[] {
+/** The chunks, or `IngestError` `too-many-chunks` when they are more than the cap allows. */
+export function capChunks(chunks: Chunk[], caps: ContentCaps): Chunk[] {
   if (chunks.length <= caps.maxChunks) return chunks;
   throw new IngestError(
     'too-many-chunks',

@@ -10,6 +10,7 @@ import { AppError } from '../protocol/index.ts';
  * - `too-many-pixels`: an image larger than the configured pixel limit (also decompression bombs).
  * - `too-many-pages`: a PDF with more pages than the configured limit.
  * - `encrypted`: a PDF that needs a password to open.
+ * - `too-long`: a recording longer than the configured duration limit.
  */
 export type MediaErrorCode =
   | 'empty'
@@ -19,7 +20,8 @@ export type MediaErrorCode =
   | 'corrupt'
   | 'too-many-pixels'
   | 'too-many-pages'
-  | 'encrypted';
+  | 'encrypted'
+  | 'too-long';
 
 /**
  * A file we refuse, with a message in plain words meant for the person who

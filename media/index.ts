@@ -17,3 +17,7 @@ export { extractPdfText, findPagesWithoutText, inspectPdf, renderPdfPages } from
 export type { PdfPageText, PdfSummary, RenderedPdfPage, RenderPdfPagesOptions } from './pdf.ts';
 export { identifyMedia } from './sniff.ts';
 export type { IdentifiedBinary, IdentifiedMedia, IdentifiedText, MediaClaim, MediaKind } from './sniff.ts';
+export { describeDuration, inspectRecording } from './recording.ts';
+export type { RecordingSummary } from './recording.ts';
+export { splitWav } from './wav-pieces.ts';
+export type { RecordingPiece } from './wav-pieces.ts';

@@ -1,6 +1,7 @@
 /**
  * The limits every upload is held to. They come from configuration
- * (`UPLOAD_MAX_BYTES`, `IMAGE_MAX_PIXELS`, `PDF_MAX_PAGES`); media/ never reads
+ * (`UPLOAD_MAX_BYTES`, `IMAGE_MAX_PIXELS`, `PDF_MAX_PAGES`,
+ * `RECORDING_MAX_MINUTES`); media/ never reads
  * the environment, so callers pass them in.
  */
 export interface MediaLimits {
@@ -10,6 +11,8 @@ export interface MediaLimits {
   readonly maxPixels: number;
   /** Most pages a PDF may have. */
   readonly maxPages: number;
+  /** Longest recording accepted, in ms, read from its container's headers before it is transcribed. */
+  readonly maxRecordingMs: number;
 }
 
 /** The largest picture worth sending to a vision model, in pixels along each side. */

@@ -14,7 +14,12 @@ import { MediaError } from './errors.ts';
 import type { MediaErrorCode } from './errors.ts';
 import { extractPdfText, findPagesWithoutText, inspectPdf, renderPdfPages } from './pdf.ts';
 
-const limits = { maxBytes: 25 * 1024 * 1024, maxPixels: 40_000_000, maxPages: 500 };
+const limits = {
+  maxBytes: 25 * 1024 * 1024,
+  maxPixels: 40_000_000,
+  maxPages: 500,
+  maxRecordingMs: 3_600_000,
+};
 const encrypted = readFileSync(fixturePath('encrypted.pdf'));
 
 async function refusal(work: Promise<unknown>): Promise<MediaError> {

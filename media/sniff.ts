@@ -10,7 +10,7 @@ import type { MediaLimits } from './limits.ts';
 import { decodeUtf8Text, hasUtf16ByteOrderMark, looksLikeHtml, looksLikeSvg } from './text-detection.ts';
 
 /** The kinds of file the assistant reads. */
-export type MediaKind = 'image' | 'pdf' | 'text' | 'markdown' | 'html';
+export type MediaKind = 'image' | 'pdf' | 'recording' | 'text' | 'markdown' | 'html';
 
 /** What the sender says the file is. Both parts are optional and untrusted. */
 export interface MediaClaim {
@@ -32,9 +32,9 @@ interface IdentifiedBase {
   readonly note: string | undefined;
 }
 
-/** An image or a PDF: binary, to be handled by image.ts or pdf.ts. */
+/** An image, a PDF or a recording (audio, or a video's sound): binary, for image.ts, pdf.ts or recording.ts. */
 export interface IdentifiedBinary extends IdentifiedBase {
-  readonly kind: 'image' | 'pdf';
+  readonly kind: 'image' | 'pdf' | 'recording';
 }
 
 /** A text file, already decoded: validating UTF-8 requires decoding it anyway. */
@@ -57,8 +57,28 @@ const SUPPORTED_IMAGE_MIMES = new Set([
   'image/tiff',
 ]);
 
+/**
+ * Containers of recordings, by the extension file-type gives them: what Deepgram's
+ * pre-recorded API and OpenAI's transcription both take. A video counts for its sound.
+ */
+const SUPPORTED_RECORDING_EXTENSIONS = new Set([
+  'wav',
+  'mp3',
+  'm4a',
+  'aac',
+  'ogg',
+  'oga',
+  'opus',
+  'webm',
+  'flac',
+  'mp4',
+  'm4v',
+  'mov',
+]);
+
 const SUPPORTED_LIST =
-  'an image (JPEG, PNG, WebP, GIF, AVIF or TIFF), a PDF, or a text, Markdown or HTML file';
+  'an image (JPEG, PNG, WebP, GIF, AVIF or TIFF), a PDF, a text, Markdown or HTML file, ' +
+  'or a recording (WAV, MP3, M4A, Ogg/Opus, WebM, FLAC, or an MP4, WebM or MOV video)';
 
 const KIND_BY_EXTENSION: Readonly<Record<string, MediaKind>> = {
   pdf: 'pdf',
@@ -85,12 +105,26 @@ const KIND_BY_EXTENSION: Readonly<Record<string, MediaKind>> = {
   html: 'html',
   htm: 'html',
   xhtml: 'html',
+  wav: 'recording',
+  mp3: 'recording',
+  m4a: 'recording',
+  aac: 'recording',
+  ogg: 'recording',
+  oga: 'recording',
+  opus: 'recording',
+  weba: 'recording',
+  webm: 'recording',
+  flac: 'recording',
+  mp4: 'recording',
+  m4v: 'recording',
+  mov: 'recording',
 };
 
 /** How each kind is named in messages ("it is not a PDF"). */
 const KIND_NAMES: Readonly<Record<MediaKind, string>> = {
   image: 'an image',
   pdf: 'a PDF',
+  recording: 'a recording',
   text: 'a text file',
   markdown: 'a Markdown file',
   html: 'an HTML file',
@@ -109,6 +143,7 @@ function kindOfMime(mimeType: string | undefined): MediaKind | undefined {
   if (mime === 'text/html' || mime === 'application/xhtml+xml') return 'html';
   if (mime === 'text/plain') return 'text';
   if (mime.startsWith('image/')) return 'image';
+  if (mime.startsWith('audio/') || mime.startsWith('video/')) return 'recording';
   // application/octet-stream, an empty string and anything else claim nothing.
   return undefined;
 }
@@ -122,7 +157,7 @@ function sameFamily(claimed: MediaKind, detected: MediaKind): boolean {
 
 /** What the bytes are, before the claim is considered. */
 type Detection =
-  | { kind: 'image' | 'pdf'; mime: string; extension: string }
+  | { kind: 'image' | 'pdf' | 'recording'; mime: string; extension: string }
   | { kind: 'text-family'; text: string }
   | {
       kind: 'unsupported';
@@ -151,7 +186,11 @@ async function detect(bytes: Uint8Array): Promise<Detection> {
     }
     if (SUPPORTED_IMAGE_MIMES.has(found.mime))
       return { kind: 'image', mime: found.mime, extension: found.ext };
-    const family = found.mime.startsWith('image/') ? 'image' : undefined;
+    const mime = found.mime.split(';')[0]?.trim() ?? found.mime;
+    const isRecording = mime.startsWith('audio/') || mime.startsWith('video/');
+    if (isRecording && SUPPORTED_RECORDING_EXTENSIONS.has(found.ext))
+      return { kind: 'recording', mime, extension: found.ext };
+    const family = mime.startsWith('image/') ? 'image' : isRecording ? 'recording' : undefined;
     if (found.mime === 'image/heic' || found.mime === 'image/heif') {
       return {
         kind: 'unsupported',
@@ -159,6 +198,14 @@ async function detect(bytes: Uint8Array): Promise<Detection> {
         label: 'a HEIC photo',
         // sharp's prebuilt libheif decodes AVIF only; HEVC needs a custom build.
         hint: 'Export it as JPEG (on an iPhone: Settings > Camera > Formats > Most Compatible) and upload it again.',
+      };
+    }
+    if (isRecording) {
+      return {
+        kind: 'unsupported',
+        family,
+        label: `a .${found.ext} recording (${mime})`,
+        hint: 'Save it as MP3, M4A, WAV or FLAC (or a video as MP4) and upload it again.',
       };
     }
     return { kind: 'unsupported', family, label: `a .${found.ext} file (${found.mime})` };

@@ -8,12 +8,16 @@
 /** Agent states shown to the user (the framework's own names). */
 export type AgentState = 'initializing' | 'listening' | 'thinking' | 'speaking' | 'idle';
 
-/** A document passage an answer used: which document, which page. */
+/** A document passage an answer used: which document, which page, or which moment of a recording. */
 export interface Citation {
   documentId: string;
   title: string;
   /** 1-based page of a PDF; null for documents without pages. */
   page: number | null;
+  /** Of a recording: where the cited passage starts, in ms (absent or null for documents). */
+  startMs?: number | null;
+  /** Of a recording: who speaks at `startMs` ("Speaker 2"), when the transcription told speakers apart. */
+  speaker?: string | null;
 }
 
 /** A transcript line: an interim one is replaced by the next line of the same role. */

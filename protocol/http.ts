@@ -25,7 +25,8 @@ export type SessionResponse =
 /** `POST /api/uploads?session=<sessionId>` answer. */
 export interface UploadResponse {
   uploadId: string;
-  kind: 'image' | 'document';
+  /** A recording (audio, or a video's sound) is transcribed in the background like a document is read. */
+  kind: 'image' | 'document' | 'recording';
   /** `ready`: in the conversation now; `reading`: progress follows over the socket. */
   status: 'ready' | 'reading';
   message: string;

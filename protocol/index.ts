@@ -4,6 +4,7 @@
  * error type. It imports nothing of ours and uses no Node-only API, so the browser
  * bundle, the server and the agent all import it.
  */
+export * from './citations.ts';
 export * from './direct-socket.ts';
 export * from './errors.ts';
 export * from './events.ts';

@@ -9,6 +9,10 @@ export interface NewChunk {
   heading: string | null;
   text: string;
   embedding: readonly number[] | null;
+  /** A recording's passage: where it starts and ends (ms) and who speaks at its start; absent for documents. */
+  startMs?: number | null | undefined;
+  endMs?: number | null | undefined;
+  speaker?: string | null | undefined;
 }
 
 export interface NewDocument {
@@ -21,6 +25,8 @@ export interface NewDocument {
   sha256: string;
   byteSize: number;
   pageCount: number | null;
+  /** A recording's length in ms; null or absent for documents. */
+  durationMs?: number | null;
   /** Model that made the chunks' embeddings; null when they have none. */
   embeddingModel: string | null;
   chunks: readonly NewChunk[];
@@ -74,7 +80,8 @@ export async function saveDocument(
       await client.query('delete from chunks where document_id = $1', [existingId]);
       await client.query(
         `update documents set title = $2, source_name = $3, mime_type = $4, sha256 = $5, byte_size = $6,
-                page_count = $7, unreadable_pages = $8, status = 'ready', error = null, updated_at = now()
+                page_count = $7, unreadable_pages = $8, duration_ms = $9, status = 'ready', error = null,
+                updated_at = now()
           where id = $1`,
         [
           existingId,
@@ -85,14 +92,15 @@ export async function saveDocument(
           document.byteSize,
           document.pageCount,
           document.unreadablePages ?? [],
+          document.durationMs ?? null,
         ],
       );
       documentId = existingId;
     } else {
       const { rows } = await client.query<{ id: string }>(
         `insert into documents (owner_id, title, source_name, mime_type, sha256, byte_size, page_count,
-                                unreadable_pages, status)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, 'ready') returning id`,
+                                unreadable_pages, duration_ms, status)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'ready') returning id`,
         [
           document.ownerId,
           document.title,
@@ -102,6 +110,7 @@ export async function saveDocument(
           document.byteSize,
           document.pageCount,
           document.unreadablePages ?? [],
+          document.durationMs ?? null,
         ],
       );
       documentId = (rows[0] as { id: string }).id;
@@ -116,10 +125,12 @@ async function insertChunks(client: Queryable, documentId: string, document: New
   const chunks = document.chunks;
   // One statement for all chunks: arrays unnested server-side.
   await client.query(
-    `insert into chunks (document_id, owner_id, ordinal, page_start, page_end, heading, text, embedding, embedding_model)
-     select $1, $2, ordinal, page_start, page_end, heading, text, embedding, case when embedding is null then null else $3 end
-       from unnest($4::int[], $5::int[], $6::int[], $7::text[], $8::text[], $9::vector[])
-         as t(ordinal, page_start, page_end, heading, text, embedding)`,
+    `insert into chunks (document_id, owner_id, ordinal, page_start, page_end, heading, text, embedding, embedding_model,
+                         start_ms, end_ms, speaker)
+     select $1, $2, ordinal, page_start, page_end, heading, text, embedding, case when embedding is null then null else $3 end,
+            start_ms, end_ms, speaker
+       from unnest($4::int[], $5::int[], $6::int[], $7::text[], $8::text[], $9::vector[], $10::int[], $11::int[], $12::text[])
+         as t(ordinal, page_start, page_end, heading, text, embedding, start_ms, end_ms, speaker)`,
     [
       documentId,
       document.ownerId,
@@ -130,6 +141,9 @@ async function insertChunks(client: Queryable, documentId: string, document: New
       chunks.map((chunk) => chunk.heading),
       chunks.map((chunk) => chunk.text),
       chunks.map((chunk) => (chunk.embedding ? pgvector.toSql(chunk.embedding) : null)),
+      chunks.map((chunk) => chunk.startMs ?? null),
+      chunks.map((chunk) => chunk.endMs ?? null),
+      chunks.map((chunk) => chunk.speaker ?? null),
     ],
   );
 }
@@ -140,6 +154,8 @@ export interface StoredDocument {
   title: string;
   status: 'processing' | 'ready' | 'failed';
   pageCount: number | null;
+  /** A recording's length in ms; null for documents. */
+  durationMs: number | null;
   unreadablePages: number[];
   chunkCount: number;
   /** Chunks stored without an embedding (embedded without a model, or dropped by `--reset-embeddings`). */
@@ -158,7 +174,8 @@ export async function findDocumentByContent(
   sha256: string,
 ): Promise<StoredDocument | undefined> {
   const { rows } = await db.query<StoredDocument>(
-    `select d.id, d.title, d.status, d.page_count as "pageCount", d.unreadable_pages as "unreadablePages",
+    `select d.id, d.title, d.status, d.page_count as "pageCount", d.duration_ms as "durationMs",
+            d.unreadable_pages as "unreadablePages",
             count(c.id)::int as "chunkCount",
             count(c.id) filter (where c.embedding is null)::int as "chunksWithoutEmbedding",
             coalesce(array_agg(distinct c.embedding_model) filter (where c.embedding_model is not null), '{}')

@@ -9,6 +9,10 @@ export interface SearchHit {
   title: string;
   pageStart: number | null;
   pageEnd: number | null;
+  /** Of a recording's passage: where it starts and ends (ms), who speaks at its start; null for documents. */
+  startMs: number | null;
+  endMs: number | null;
+  speaker: string | null;
   heading: string | null;
   text: string;
   /** Reciprocal rank fusion score; higher is better. */
@@ -34,11 +38,15 @@ interface ChunkRow {
   title: string;
   page_start: number | null;
   page_end: number | null;
+  start_ms: number | null;
+  end_ms: number | null;
+  speaker: string | null;
   heading: string | null;
   text: string;
 }
 
-const CHUNK_COLUMNS = `c.id, c.document_id, d.title, c.page_start, c.page_end, c.heading, c.text`;
+const CHUNK_COLUMNS = `c.id, c.document_id, d.title, c.page_start, c.page_end, c.start_ms, c.end_ms, c.speaker,
+  c.heading, c.text`;
 
 /**
  * Hybrid search over document chunks: pgvector HNSW cosine top-k and Postgres
@@ -90,6 +98,9 @@ export async function hybridSearch(db: Queryable, parameters: HybridSearchParame
     title: row.title,
     pageStart: row.page_start,
     pageEnd: row.page_end,
+    startMs: row.start_ms,
+    endMs: row.end_ms,
+    speaker: row.speaker,
     heading: row.heading,
     text: row.text,
     score,

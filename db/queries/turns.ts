@@ -14,6 +14,9 @@ export interface TurnSource {
   documentId: string;
   title: string;
   page: number | null;
+  /** Of a recording: the moment cited (ms) and who speaks then. */
+  startMs?: number | null;
+  speaker?: string | null;
 }
 
 export interface NewTurn {

@@ -4,11 +4,13 @@ import type { WebSocket } from 'ws';
 import type { DeepgramConnection, DeepgramSettings } from './deepgram-connection.ts';
 import { newConnection, serveConnection } from './deepgram-connection.ts';
 import { answerPrerecorded } from './deepgram-prerecorded.ts';
+import { recordingKey, type RecordingScript } from './deepgram-recordings.ts';
 import type { SocketFault } from './faults.ts';
 import type { RecordedHttpRequest } from './http-server.ts';
 import { recordRequest, rejectUpgrade, sendJson, startHttpServer } from './http-server.ts';
 
 export type { DeepgramConnection, DeepgramSettings, DeepgramUtterance } from './deepgram-connection.ts';
+export type { RecordingScript, ScriptedUtterance } from './deepgram-recordings.ts';
 
 /** Decides the transcript of an utterance when the `transcripts` queue is empty. */
 export type DeepgramTranscriber = (utterance: { index: number; connection?: DeepgramConnection }) => string;
@@ -20,6 +22,8 @@ export interface DeepgramServerOptions extends Partial<DeepgramSettings> {
   transcriber?: DeepgramTranscriber;
   /** When set, connections without `Authorization: Token <apiKey>` are refused with 401. */
   apiKey?: string;
+  /** Whole recordings the fake knows the words of (see {@link DeepgramServer.knowRecording}). */
+  recordings?: readonly { bytes: Uint8Array; script: RecordingScript }[];
 }
 
 /** A running fake of Deepgram's live (`/v1/listen` WebSocket) and pre-recorded API. */
@@ -32,6 +36,11 @@ export interface DeepgramServer {
   readonly transcripts: string[];
   readonly settings: DeepgramSettings;
   transcriber: DeepgramTranscriber;
+  /**
+   * Teaches the fake what is said in a recording, for pre-recorded requests with
+   * diarize/utterances: it decodes only WAV itself, so any other container needs this.
+   */
+  knowRecording(bytes: Uint8Array, script: RecordingScript): void;
   /** Makes the next connection fail with `fault` (faults queue up). */
   failNextConnection(fault: SocketFault): void;
   /** Closes every open connection with `code` (default 1011), as a service failing mid-stream. */
@@ -57,6 +66,9 @@ export async function startDeepgramServer(options: DeepgramServerOptions = {}): 
   const faults: SocketFault[] = [];
   const sockets = new Set<WebSocket>();
   let utteranceCount = 0;
+  const recordings = new Map<string, RecordingScript>(
+    (options.recordings ?? []).map(({ bytes, script }) => [recordingKey(bytes), script]),
+  );
   const fake: Omit<DeepgramServer, 'baseUrl' | 'close'> = {
     connections: [],
     requests: [],
@@ -70,6 +82,7 @@ export async function startDeepgramServer(options: DeepgramServerOptions = {}): 
       interimInterval: options.interimInterval ?? 250,
     },
     transcriber: options.transcriber ?? (({ index }) => `utterance ${index + 1}`),
+    knowRecording: (bytes, script) => void recordings.set(recordingKey(bytes), script),
     failNextConnection: (fault) => void faults.push(fault),
     dropConnections(code = 1011, reason = 'fake failure') {
       for (const socket of sockets) socket.close(code, reason);
@@ -92,7 +105,12 @@ export async function startDeepgramServer(options: DeepgramServerOptions = {}): 
       return sendJson(response, 404, { err_code: 'NOT_FOUND', err_msg: 'Not found.' });
     if (options.apiKey !== undefined && request.headers.authorization !== `Token ${options.apiKey}`)
       return sendJson(response, 401, { err_code: 'INVALID_AUTH', err_msg: 'Invalid credentials.' });
-    await answerPrerecorded(response, recorded, { settings: fake.settings, nextTranscript, signal });
+    await answerPrerecorded(response, recorded, {
+      settings: fake.settings,
+      nextTranscript,
+      signal,
+      recordings,
+    });
   });
   const webSockets = new WebSocketServer({ noServer: true });
   http.server.on('upgrade', (request: IncomingMessage, socket, head) => {

@@ -25,8 +25,26 @@ export interface TranscriptionRequest {
   index: number;
 }
 
+/** A timed piece of a `verbose_json` transcription, in seconds from the upload's start. */
+export interface TranscriptionSegment {
+  start: number;
+  end: number;
+  text: string;
+}
+
+/**
+ * A transcript with its segments, for `verbose_json` answers (a plain string makes
+ * one segment over the whole upload, as long as a WAV upload is, else empty).
+ */
+export interface TimedTranscription {
+  text: string;
+  segments: TranscriptionSegment[];
+}
+
 /** Decides the transcript of an upload; tests replace it freely. */
-export type Transcriber = (request: TranscriptionRequest) => string | Promise<string>;
+export type Transcriber = (
+  request: TranscriptionRequest,
+) => string | TimedTranscription | Promise<string | TimedTranscription>;
 
 /** The default transcriber: a numbered placeholder, so an unscripted test still sees distinct text. */
 export const numberedTranscriber: Transcriber = (request) => `transcription ${request.index + 1}`;
@@ -39,7 +57,7 @@ function badRequest(response: ServerResponse, message: string, param: string): v
 export async function answerTranscription(
   response: ServerResponse,
   recorded: RecordedHttpRequest,
-  transcribe: (request: TranscriptionRequest) => Promise<string>,
+  transcribe: (request: TranscriptionRequest) => Promise<string | TimedTranscription>,
   index: number,
   latency: number,
   signal: AbortSignal,
@@ -56,7 +74,8 @@ export async function answerTranscription(
   if (!['json', 'text', 'verbose_json'].includes(format))
     return badRequest(response, `The fake does not produce response_format '${format}'.`, 'response_format');
   const wav = decodeWav(file.bytes);
-  const text = await transcribe({ file, model, fields, index, ...(wav ? { wav } : {}) });
+  const answer = await transcribe({ file, model, fields, index, ...(wav ? { wav } : {}) });
+  const text = typeof answer === 'string' ? answer : answer.text;
   await sleep(latency, signal);
   if (format === 'text') {
     response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
@@ -64,12 +83,27 @@ export async function answerTranscription(
     return;
   }
   const seconds = (wav?.duration ?? 0) / 1000;
+  // OpenAI's segments carry more fields (tokens, temperature, avg_logprob...); these are the timed ones.
+  const segments = (
+    typeof answer === 'string'
+      ? text.trim() === '' || seconds === 0
+        ? []
+        : [{ start: 0, end: seconds, text }]
+      : answer.segments
+  ).map((segment, id) => ({
+    id,
+    seek: 0,
+    ...segment,
+    avg_logprob: -0.2,
+    compression_ratio: 1.2,
+    no_speech_prob: 0.01,
+  }));
   sendJson(
     response,
     200,
     format === 'json'
       ? { text, usage: { type: 'duration', seconds: Math.ceil(seconds) } }
-      : { task: 'transcribe', language: fields.language ?? 'english', duration: seconds, text, segments: [] },
+      : { task: 'transcribe', language: fields.language ?? 'english', duration: seconds, text, segments },
   );
 }
 

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../config/load.ts';
+import { createRecordingTranscriber } from '../../agent/providers.ts';
 import { createConversation } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { SOCKET_PATH, type ServerMessage } from '../../protocol/index.ts';
@@ -219,6 +220,7 @@ export class RecordingConversation implements LiveConversation {
       database: this.uploads.test.database,
       embedder: undefined,
       vision: undefined,
+      transcriber: createRecordingTranscriber(this.uploads.config),
       userId: this.userId,
       conversationId: this.conversationId,
       addImage: async (image, fileName) => {

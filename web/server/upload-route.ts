@@ -22,6 +22,7 @@ const STATUS_BY_MEDIA_ERROR: Record<MediaErrorCode, number> = {
   'too-many-pixels': 422,
   'too-many-pages': 422,
   encrypted: 422,
+  'too-long': 422,
 };
 
 export interface UploadRouteOptions {

@@ -1,4 +1,5 @@
 import type { AgentState } from '../../../protocol/index.ts';
+import { citationLabel } from '../../../protocol/index.ts';
 import type { TranscriptLine } from './transcript.ts';
 import { renderWaterfall } from './waterfall.ts';
 
@@ -119,8 +120,7 @@ export function renderLine(line: TranscriptLine): void {
     list.setAttribute('aria-label', 'Sources');
     for (const citation of line.citations) {
       const entry = document.createElement('li');
-      entry.textContent =
-        citation.page === null ? citation.title : `${citation.title}, page ${citation.page}`;
+      entry.textContent = citationLabel(citation);
       list.append(entry);
     }
     item.append(list);

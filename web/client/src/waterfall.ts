@@ -1,4 +1,5 @@
 import type { TurnStage, TurnTimingsEvent } from '../../../protocol/index.ts';
+import { citationLabel } from '../../../protocol/index.ts';
 
 /** Plain names for the stages, in the page's words. */
 const STAGE_LABELS: Record<TurnStage['name'], string> = {
@@ -83,11 +84,7 @@ export function renderWaterfall(timings: TurnTimingsEvent, open: boolean): HTMLD
   if (timings.citations.length > 0) {
     const cited = document.createElement('p');
     cited.className = 'cited';
-    cited.textContent = `Cited: ${timings.citations
-      .map((citation) =>
-        citation.page === null ? citation.title : `${citation.title}, page ${citation.page}`,
-      )
-      .join('; ')}`;
+    cited.textContent = `Cited: ${timings.citations.map((citation) => citationLabel(citation)).join('; ')}`;
     details.append(cited);
   }
   return details;
