@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { JobType } from '@livekit/protocol';
@@ -7,6 +8,8 @@ import { sleep, startFakes, waitFor, type Fakes } from '../test/fakes/index.ts';
 import { startLiveKitAgentServer, type LiveKitAgentServer } from '../test/fakes/livekit-agent-server.ts';
 import { startPostgresServer, type PostgresServer } from '../test/support/database.ts';
 import { freePort, startApp, stopApp, type RunningApp } from '../web/app-process.ts';
+import { loadConfig } from '../config/load.ts';
+import { checkWorkerHealthPort } from './worker.ts';
 
 /**
  * The LiveKit worker a newcomer deploys, run as `npm start` runs it with LIVEKIT_URL set,
@@ -137,4 +140,26 @@ describe('the LiveKit worker against a fake LiveKit server', () => {
     expect(outcome, running.output.join('')).not.toBe('still running');
     expect(outcome).toMatchObject({ signal: null });
   }, 45_000);
+});
+
+describe('checkWorkerHealthPort', () => {
+  it('names AGENT_HEALTH_PORT when another process listens on it, and passes once it is free', async () => {
+    const port = await freePort();
+    const config = loadConfig({
+      env: {
+        LIVEKIT_URL: 'ws://127.0.0.1:7880',
+        LIVEKIT_API_KEY: 'key',
+        LIVEKIT_API_SECRET: 'secret',
+        AGENT_HEALTH_PORT: String(port),
+      },
+      envFile: false,
+    });
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(port, '127.0.0.1', resolve));
+    await expect(checkWorkerHealthPort(config)).rejects.toThrow(
+      `AGENT_HEALTH_PORT: the agent worker's health check cannot listen on 127.0.0.1:${port} (EADDRINUSE`,
+    );
+    await new Promise((resolve) => holder.close(resolve));
+    await expect(checkWorkerHealthPort(config)).resolves.toBeUndefined();
+  });
 });

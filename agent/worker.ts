@@ -1,8 +1,9 @@
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
 import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
-import { loadConfig, type Config } from '../config/load.ts';
+import { ConfigError, loadConfig, type Config } from '../config/load.ts';
 import { flushTraces, startTracing } from '../telemetry/tracing.ts';
 import { configureSharedDocumentReader } from '../ingest/document-reader.ts';
 import { recordStrayRejection } from './stray-errors.ts';
@@ -114,6 +115,31 @@ async function openWorkerDatabase(config: Config): Promise<Database> {
     dataDir: config.database.dataDir,
     embeddingDimensions: config.embedding.dimensions,
   });
+}
+
+/**
+ * Fails, naming AGENT_HEALTH_PORT, when the worker's health check cannot listen (another
+ * worker on this host has it): the framework would otherwise end the whole process later
+ * with a bare `EADDRINUSE`, after the page's URL was printed.
+ */
+export async function checkWorkerHealthPort(config: Config): Promise<void> {
+  if (!config.livekit) return;
+  const { healthPort } = config.livekit;
+  const host = config.server.host;
+  const probe = createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(healthPort, host, () => resolve());
+    });
+  } catch (error) {
+    throw new ConfigError(
+      `AGENT_HEALTH_PORT: the agent worker's health check cannot listen on ${host}:${healthPort} ` +
+        `(${(error as NodeJS.ErrnoException).code ?? String(error)}; another worker on this host?). Set AGENT_HEALTH_PORT to a free port.`,
+    );
+  } finally {
+    await new Promise((resolve) => probe.close(resolve));
+  }
 }
 
 /** Starts the worker process (`tsx agent/worker.ts start`). */

@@ -11,7 +11,7 @@ import {
   ProviderConfigurationError,
 } from '../agent/providers.ts';
 import { loadSharedModels, type SharedModels } from '../agent/voice-session.ts';
-import { runWorker } from '../agent/worker.ts';
+import { checkWorkerHealthPort, runWorker } from '../agent/worker.ts';
 import type { Config } from '../config/load.ts';
 import type { Database } from '../db/index.ts';
 import { CLIENT_DIRECTORY, ensureClientBuilt } from '../web/client-build.ts';
@@ -88,6 +88,8 @@ export async function serve(
         logger.warn({ err: error }, 'could not warm up PDF reading'),
       );
     }
+    const runsWorker = config.livekit !== undefined && problems.length === 0;
+    if (runsWorker) await checkWorkerHealthPort(config);
     const web = await createWebServer({
       config,
       database,
@@ -104,7 +106,7 @@ export async function serve(
       logger,
     });
     await web.app.listen({ host: config.server.host, port: config.server.port });
-    if (config.livekit && problems.length === 0) {
+    if (runsWorker) {
       // The agents CLI reads its command from argv; `npm start` means its `start`.
       process.argv.splice(2, Infinity, 'start');
       runWorker(config);
