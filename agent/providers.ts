@@ -9,7 +9,10 @@ import { createOpenAITranscriber } from '../ingest/openai-transcriber.ts';
 import type { RecordingTranscriber } from '../ingest/transcription.ts';
 import { createVisionModel, type VisionModel } from '../ingest/vision.ts';
 import { AppError } from '../protocol/index.ts';
+import { elevenLabsVoices } from './elevenlabs-voices.ts';
 import { openAIModelReadsImages } from './openai-vision-models.ts';
+import { openAIVoices } from './openai-voices.ts';
+import type { VoiceLibrary } from './voice-library.ts';
 
 /**
  * The one place where providers are chosen. Adapters get base URL, key and model
@@ -88,7 +91,7 @@ export function chooseTextToSpeech(config: Config): TextToSpeechChoice {
       apiKey,
     };
   }
-  const { voice, ...endpoint } = tts.openai;
+  const { voice, voices: _offered, ...endpoint } = tts.openai;
   return { provider, model: tts.model ?? 'gpt-4o-mini-tts', voice: voice ?? 'alloy', ...endpoint };
 }
 
@@ -162,26 +165,82 @@ export function createSpeechToText(config: Config): sttTypes.STT {
   });
 }
 
-export function createTextToSpeech(config: Config): ttsTypes.TTS {
+/** The ElevenLabs key, or the reason it is needed. A fake or local server may take none. */
+function elevenLabsKey(tts: Extract<TextToSpeechChoice, { provider: 'elevenlabs' }>): string {
+  if (!tts.apiKey && !tts.baseUrl) {
+    throw new ProviderConfigurationError(
+      'Text to speech with ElevenLabs needs ELEVENLABS_API_KEY (or set TTS_PROVIDER=openai).',
+    );
+  }
+  return tts.apiKey ?? 'no-key-needed';
+}
+
+/** The configured default voice: ELEVENLABS_VOICE_ID or TTS_VOICE (defaults applied). */
+export function defaultVoiceId(tts: TextToSpeechChoice): string {
+  return tts.provider === 'elevenlabs' ? tts.voiceId : tts.voice;
+}
+
+/**
+ * Text to speech as configured, speaking in `voiceId` (a person's choice, see
+ * {@link createVoiceLibrary}) or else the configured default voice.
+ */
+export function createTextToSpeech(config: Config, voiceId?: string): ttsTypes.TTS {
   const tts = chooseTextToSpeech(config);
+  const voice = voiceId ?? defaultVoiceId(tts);
   if (tts.provider === 'elevenlabs') {
-    if (!tts.apiKey && !tts.baseUrl) {
-      throw new ProviderConfigurationError(
-        'Text to speech with ElevenLabs needs ELEVENLABS_API_KEY (or set TTS_PROVIDER=openai).',
-      );
-    }
     return new elevenlabs.TTS({
-      apiKey: tts.apiKey ?? 'no-key-needed',
-      voiceId: tts.voiceId,
+      apiKey: elevenLabsKey(tts),
+      voiceId: voice,
       model: tts.model,
       ...(tts.baseUrl ? { baseURL: elevenLabsApiUrl(tts.baseUrl) } : {}),
     });
   }
   return new openai.TTS({
     model: tts.model,
-    voice: tts.voice as openai.TTSOptions['voice'],
+    voice: voice as openai.TTSOptions['voice'],
     baseURL: tts.baseUrl,
     apiKey: openAIKey(tts, 'text to speech', 'TTS_BASE_URL'),
+  });
+}
+
+/**
+ * Switches a live text to speech made by {@link createTextToSpeech} to another voice:
+ * the answer being spoken finishes in the old one, the next starts in the new one (the
+ * ElevenLabs plugin opens its next stream on the new voice's URL).
+ */
+export function switchVoice(textToSpeech: ttsTypes.TTS, voiceId: string): void {
+  if (textToSpeech instanceof elevenlabs.TTS) textToSpeech.updateOptions({ voiceId });
+  else if (textToSpeech instanceof openai.TTS)
+    textToSpeech.updateOptions({ voice: voiceId as openai.TTSOptions['voice'] });
+  else
+    throw new Error(
+      `switchVoice: ${textToSpeech.constructor.name} is not a text to speech this module makes`,
+    );
+}
+
+/**
+ * The voices people may choose from, for the configured text to speech: the ElevenLabs
+ * voice library through its SDK, or the OpenAI-compatible voices (TTS_VOICES, else
+ * OpenAI's built-in ones for TTS_MODEL). Throws {@link ProviderConfigurationError} when
+ * text to speech is not set up.
+ */
+export function createVoiceLibrary(config: Config): VoiceLibrary {
+  const tts = chooseTextToSpeech(config);
+  if (tts.provider === 'elevenlabs') {
+    return elevenLabsVoices({
+      // The SDK appends `/v1/...` itself.
+      baseUrl: tts.baseUrl ? elevenLabsApiUrl(tts.baseUrl).replace(/\/v1$/, '') : undefined,
+      apiKey: elevenLabsKey(tts),
+      model: tts.model,
+      defaultVoiceId: tts.voiceId,
+    });
+  }
+  return openAIVoices({
+    baseUrl: tts.baseUrl,
+    apiKey: openAIKey(tts, 'text to speech', 'TTS_BASE_URL'),
+    model: tts.model,
+    defaultVoiceId: tts.voice,
+    voices: config.tts.openai.voices,
   });
 }
 

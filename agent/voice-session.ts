@@ -6,6 +6,7 @@ import type { Config } from '../config/load.ts';
 import {
   createConversation,
   endConversation,
+  findVoiceChoice,
   hasEarlierConversation,
   type Channel,
   type Database,
@@ -28,11 +29,13 @@ import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
 import { initializeAgentsLogging } from './logging.ts';
 import {
+  chooseTextToSpeech,
   createLanguageModel,
   createSpeechToText,
   createTextToSpeech,
   createRecordingTranscriber,
   createVisionClient,
+  switchVoice,
 } from './providers.ts';
 import {
   ConversationEndedError,
@@ -102,6 +105,12 @@ export interface VoiceSession {
   sendText(text: string): voice.SpeechHandle;
   /** A key the caller pressed on their phone (DTMF). */
   pressKey(digit: string): void;
+  /**
+   * Speaks from the next answer on in `voiceId`, or, without it, in the voice the user
+   * has chosen now (read from the database: in LiveKit mode the choice is made in the
+   * web process and only announced to this one).
+   */
+  useVoice(voiceId?: string): Promise<void>;
   /** A file sent into the conversation (any transport); see agent/conversation-uploads.ts. */
   receiveUpload(file: ReceivedFile): Promise<UploadReceipt>;
   /** Ends the conversation: closes the session, saves the transcript and a summary memory. */
@@ -163,7 +172,10 @@ export async function startVoiceSession(
   // Owned by this conversation: the session does not close it, and the ElevenLabs
   // plugin keeps its WebSocket open until closed (a socket per ended conversation, and
   // `npm start` could not exit while one was open).
-  const textToSpeech = createTextToSpeech(config);
+  // The person's chosen voice (web or a linked phone: one user), else the configured one.
+  const ttsProvider = chooseTextToSpeech(config).provider;
+  const chosenVoice = () => findVoiceChoice(database.pool, options.userId, ttsProvider);
+  const textToSpeech = createTextToSpeech(config, await chosenVoice());
   const session: voice.AgentSession = new voice.AgentSession({
     vad: options.models.vad,
     stt: speechToText,
@@ -267,6 +279,10 @@ export async function startVoiceSession(
         logger,
       });
       return uploads.receive(file);
+    },
+    async useVoice(voiceId) {
+      const voice = voiceId ?? (await chosenVoice());
+      if (voice && !closing) switchVoice(textToSpeech, voice);
     },
     pressKey(digit) {
       const instructions = instructionsForKey(digit);

@@ -60,8 +60,14 @@ export interface Config {
   readonly tts: {
     readonly provider: 'elevenlabs' | 'openai' | undefined;
     readonly model: string | undefined;
-    /** TTS_BASE_URL (else OPENAI_BASE_URL), OPENAI_API_KEY and TTS_VOICE. */
-    readonly openai: Omit<OpenAICompatible, 'model'> & { readonly voice: string | undefined };
+    /**
+     * TTS_BASE_URL (else OPENAI_BASE_URL), OPENAI_API_KEY, TTS_VOICE, and TTS_VOICES (the
+     * voices offered to people; unset means OpenAI's built-in voices for the model).
+     */
+    readonly openai: Omit<OpenAICompatible, 'model'> & {
+      readonly voice: string | undefined;
+      readonly voices: readonly string[] | undefined;
+    };
     readonly elevenlabs: {
       readonly baseUrl: string | undefined;
       readonly apiKey: string | undefined;
@@ -213,6 +219,7 @@ function buildConfig(env: Environment, cwd: string): Config {
         baseUrl: trimSlash(env.TTS_BASE_URL ?? openaiBaseUrl),
         apiKey: env.OPENAI_API_KEY,
         voice: env.TTS_VOICE,
+        voices: env.TTS_VOICES,
       },
       elevenlabs: {
         baseUrl: env.ELEVENLABS_BASE_URL,

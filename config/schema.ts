@@ -74,6 +74,12 @@ export const environmentSchema = z.object({
   TTS_PROVIDER: z.enum(['elevenlabs', 'openai'], { message: 'expected "elevenlabs" or "openai"' }).optional(),
   TTS_MODEL: optionalText,
   TTS_VOICE: optionalText,
+  TTS_VOICES: z
+    .string()
+    .trim()
+    .regex(/^[\w.:-]+( *, *[\w.:-]+)*$/, { message: 'expected voice names separated by commas, such as alloy,nova' })
+    .transform((value) => value.split(',').map((voice) => voice.trim()))
+    .optional(),
   TTS_BASE_URL: httpUrl,
   ELEVENLABS_API_KEY: optionalText,
   ELEVENLABS_BASE_URL: url(['ws:', 'wss:', 'http:', 'https:']),

@@ -12,13 +12,14 @@ import {
   linkIdentity,
   recordUpload,
   resolveUser,
+  saveVoiceChoice,
   saveDocument,
   storeMemory,
 } from './index.ts';
 
 /**
  * Gives one person a row in every personal table, each carrying `marker`: identities,
- * a link code, a display name, a conversation with a summary, a turn and its message, a document
+ * a link code, a chosen voice, a display name, a conversation with a summary, a turn and its message, a document
  * with a chunk, a memory, an upload kept on disk (a file in `uploadsDirectory`) and one
  * kept in the row. Returns the user id. Test data for the erasure tests.
  */
@@ -30,6 +31,7 @@ export async function populatePerson(
   const userId = await resolveUser(pool, { kind: 'web', value: `${marker}-browser` });
   await linkIdentity(pool, userId, { kind: 'phone', value: options.phone });
   await createLinkCode(pool, userId);
+  await saveVoiceChoice(pool, userId, 'elevenlabs', `${marker}-voice`);
   await pool.query('update users set display_name = $2 where id = $1', [userId, `${marker} name`]);
   const conversation = await createConversation(pool, userId, 'web');
   await pool.query('update conversations set summary = $2 where id = $1', [

@@ -24,3 +24,4 @@ export * from './queries/erase.ts';
 export * from './queries/account-links.ts';
 export * from './queries/turns.ts';
 export * from './queries/orphans.ts';
+export * from './queries/voice-choices.ts';

@@ -21,3 +21,4 @@ export { describeDuration, inspectRecording } from './recording.ts';
 export type { RecordingSummary } from './recording.ts';
 export { splitWav } from './wav-pieces.ts';
 export type { RecordingPiece } from './wav-pieces.ts';
+export { wavFromPcm } from './wav.ts';

@@ -54,3 +54,28 @@ export interface ApiError {
   error: string;
   message: string;
 }
+
+/** A voice the assistant can answer in. */
+export interface VoiceOption {
+  /** The provider's voice id (ElevenLabs) or name (OpenAI-compatible). */
+  id: string;
+  name: string;
+  /** Accent, gender, age or a short description, when the provider gives one. */
+  description?: string;
+}
+
+/** `GET /api/voices`: the voices on offer and the one this person's answers use. */
+export interface VoicesResponse {
+  provider: 'elevenlabs' | 'openai';
+  voices: VoiceOption[];
+  /** The voice in use: the person's choice, else the configured default. */
+  current: string;
+}
+
+/**
+ * `POST /api/voice {"voiceId": "..."}` answer: the choice is remembered for this person
+ * (web and linked phone) and used from the next answer on.
+ */
+export interface VoiceChoiceResponse {
+  voice: VoiceOption;
+}

@@ -30,6 +30,7 @@ const TABLES_BY_USER_COLUMN: readonly [table: string, column: string][] = [
   ['documents', 'owner_id'],
   ['conversations', 'user_id'],
   ['account_link_codes', 'user_id'],
+  ['voice_choices', 'user_id'],
   ['user_identities', 'user_id'],
   ['users', 'id'],
 ];

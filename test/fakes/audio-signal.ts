@@ -1,3 +1,5 @@
+import { wavFromPcm } from '../../media/wav.ts';
+
 /**
  * Deterministic audio for fakes and tests: 16-bit little-endian PCM, mono unless
  * stated. Pure functions, no I/O, so the same text always yields the same bytes.
@@ -120,21 +122,7 @@ export function rootMeanSquare(samples: Int16Array): number {
 
 /** A canonical 44-byte-header WAV file around 16-bit PCM. */
 export function encodeWav(samples: Int16Array, sampleRate: number, channels = 1): Buffer {
-  const data = pcmToBytes(samples);
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + data.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * channels * 2, 28);
-  header.writeUInt16LE(channels * 2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(data.length, 40);
-  return Buffer.concat([header, data]);
+  return wavFromPcm(pcmToBytes(samples), sampleRate, channels);
 }
 
 /** A decoded 16-bit PCM WAV file. */

@@ -1,10 +1,11 @@
+import { ElevenLabsClient, ElevenLabsError } from '@elevenlabs/elevenlabs-js';
 import { DEFAULT_API_CONNECT_OPTIONS, initializeLogger, tts } from '@livekit/agents';
 import * as elevenlabs from '@livekit/agents-plugin-elevenlabs';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { bytesToPcm, rootMeanSquare } from './audio-signal.ts';
 import type { ElevenLabsServer } from './elevenlabs-server.ts';
-import { startElevenLabsServer } from './elevenlabs-server.ts';
+import { DEFAULT_FAKE_VOICES, startElevenLabsServer } from './elevenlabs-server.ts';
 
 let server: ElevenLabsServer;
 
@@ -151,5 +152,73 @@ describe('ElevenLabs fake with @livekit/agents-plugin-elevenlabs', () => {
     expect(rootMeanSquare(bytesToPcm(new Uint8Array(frame.data.buffer)))).toBeGreaterThan(0.1);
     expect(server.requests.at(-1)?.path).toBe('/v1/text-to-speech/bIHbv24MWmeRgasZH58o/stream');
     expect(server.requests.at(-1)?.query.get('output_format')).toBe('pcm_22050');
+  });
+});
+
+describe('ElevenLabs fake with the ElevenLabs SDK (@elevenlabs/elevenlabs-js)', () => {
+  // The SDK takes the bare REST origin and appends /v1 or /v2 itself.
+  const client = (apiKey = 'fake-key') =>
+    new ElevenLabsClient({ apiKey, baseUrl: server.apiBaseUrl.replace(/\/v1$/, ''), maxRetries: 0 });
+  beforeEach(() => {
+    server.requests.length = 0;
+    server.voices = [...DEFAULT_FAKE_VOICES];
+  });
+
+  it('lists the voice library page by page through voices.search (GET /v2/voices), with the key', async () => {
+    const first = await client().voices.search({ pageSize: 2 });
+    expect(first.voices.map((voice) => voice.name)).toEqual(['Rachel', 'Sarah']);
+    expect(first.voices[0]).toMatchObject({
+      voiceId: '21m00Tcm4TlvDq8ikWAM',
+      category: 'premade',
+      labels: { accent: 'american', gender: 'female' },
+    });
+    expect(first).toMatchObject({ hasMore: true, totalCount: 3, nextPageToken: '2' });
+    const second = await client().voices.search({ pageSize: 2, nextPageToken: first.nextPageToken ?? '' });
+    expect(second.voices.map((voice) => voice.name)).toEqual(['George']);
+    expect(second.hasMore).toBe(false);
+    expect(server.requests.map((request) => [request.method, request.path])).toEqual([
+      ['GET', '/v2/voices'],
+      ['GET', '/v2/voices'],
+    ]);
+    expect(server.requests.every((request) => request.headers['xi-api-key'] === 'fake-key')).toBe(true);
+    expect(server.requests[1]?.query.get('next_page_token')).toBe('2');
+  });
+
+  it('lists every voice through voices.getAll (GET /v1/voices)', async () => {
+    const all = await client().voices.getAll();
+    expect(all.voices.map((voice) => voice.voiceId)).toEqual(
+      DEFAULT_FAKE_VOICES.map((voice) => voice.voice_id),
+    );
+    expect(server.requests.at(-1)?.path).toBe('/v1/voices');
+  });
+
+  it('refuses a wrong key with 401, and a queued failure with its status, as SDK errors', async () => {
+    await expect(client('wrong-key').voices.search({})).rejects.toMatchObject({ statusCode: 401 });
+    server.failNextVoiceList(503);
+    const failure = await client()
+      .voices.search({})
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ElevenLabsError);
+    expect(failure).toMatchObject({ statusCode: 503 });
+    expect((await client().voices.search({})).voices).toHaveLength(3);
+  });
+
+  it('speaks a sample through textToSpeech.convert as PCM in the asked format and voice', async () => {
+    const stream = await client().textToSpeech.convert('JBFqnCBsd6RMkjVDRZzb', {
+      text: 'Hello from George.',
+      modelId: 'eleven_flash_v2_5',
+      outputFormat: 'pcm_24000',
+    });
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of stream) chunks.push(chunk);
+    const samples = bytesToPcm(Buffer.concat(chunks));
+    expect(samples.length).toBe(3 * Math.round(0.06 * 24_000));
+    expect(rootMeanSquare(samples)).toBeGreaterThan(0.1);
+    expect(server.requests.at(-1)).toMatchObject({
+      method: 'POST',
+      path: '/v1/text-to-speech/JBFqnCBsd6RMkjVDRZzb',
+      body: { text: 'Hello from George.', model_id: 'eleven_flash_v2_5' },
+    });
+    expect(server.requests.at(-1)?.query.get('output_format')).toBe('pcm_24000');
   });
 });

@@ -7,6 +7,9 @@ import { serveElevenLabsConnection } from './elevenlabs-connection.ts';
 import type { RecordedHttpRequest } from './http-server.ts';
 import { recordRequest, rejectUpgrade, sendJson, startHttpServer } from './http-server.ts';
 import { now, sleep, untilAborted } from './timing.ts';
+import { answerVoiceList, DEFAULT_FAKE_VOICES, type ElevenLabsVoice } from './elevenlabs-voices.ts';
+
+export { DEFAULT_FAKE_VOICES, type ElevenLabsVoice } from './elevenlabs-voices.ts';
 
 export type {
   ElevenLabsConnection,
@@ -18,6 +21,8 @@ export type {
 export interface ElevenLabsServerOptions extends Partial<ElevenLabsSettings> {
   /** When set, requests without the header `xi-api-key: <apiKey>` are refused with 401. */
   apiKey?: string;
+  /** The voice library `GET /v1/voices` and `/v2/voices` list (default {@link DEFAULT_FAKE_VOICES}). */
+  voices?: ElevenLabsVoice[];
 }
 
 /** A running fake of ElevenLabs' text-to-speech API. */
@@ -27,9 +32,13 @@ export interface ElevenLabsServer {
   /** `http://127.0.0.1:PORT/v1`: what the LiveKit plugin's `baseURL` option takes (it includes `/v1`). */
   readonly apiBaseUrl: string;
   readonly connections: ElevenLabsConnection[];
-  /** HTTP requests (`/v1/text-to-speech/{voice}/stream`, `/v1/voices`). */
+  /** HTTP requests (`/v1/text-to-speech/{voice}[/stream]`, `/v1/voices`, `/v2/voices`). */
   readonly requests: RecordedHttpRequest[];
   readonly settings: ElevenLabsSettings;
+  /** The voice library the voice list serves; change it freely between requests. */
+  voices: ElevenLabsVoice[];
+  /** Makes the next voice list request fail with `status` (default 500; they queue up). */
+  failNextVoiceList(status?: number): void;
   /** Makes the next connection (or HTTP synthesis) fail with `fault` (faults queue up). */
   failNextConnection(fault: ElevenLabsFault): void;
   /** Closes every open connection with `code` (default 1011), as a service failing mid-stream. */
@@ -48,7 +57,8 @@ export function pcmSampleRate(outputFormat: string): number | undefined {
 
 /**
  * Starts an ElevenLabs fake on 127.0.0.1 (random port): the multi-stream-input
- * WebSocket the LiveKit plugin streams through, plus HTTP synthesis and the voice list.
+ * WebSocket the LiveKit plugin streams through, plus HTTP synthesis and the voice library
+ * (`GET /v1/voices`, `GET /v2/voices` paged, in the real API's JSON shapes).
  * Audio is a deterministic tone as long as the text, in the requested `pcm_*` format;
  * compressed formats are refused with 400, as the fake cannot encode them.
  *
@@ -60,6 +70,7 @@ export async function startElevenLabsServer(
   options: ElevenLabsServerOptions = {},
 ): Promise<ElevenLabsServer> {
   const faults: ElevenLabsFault[] = [];
+  const voiceListFaults: number[] = [];
   const sockets = new Set<WebSocket>();
   const fake: Omit<ElevenLabsServer, 'baseUrl' | 'apiBaseUrl' | 'close'> = {
     connections: [],
@@ -69,6 +80,8 @@ export async function startElevenLabsServer(
       msPerWord: options.msPerWord ?? 60,
       chunkDuration: options.chunkDuration ?? 100,
     },
+    voices: options.voices ?? [...DEFAULT_FAKE_VOICES],
+    failNextVoiceList: (status = 500) => void voiceListFaults.push(status),
     failNextConnection: (fault) => void faults.push(fault),
     dropConnections(code = 1011, reason = 'fake failure') {
       for (const socket of sockets) socket.close(code, reason);
@@ -83,11 +96,12 @@ export async function startElevenLabsServer(
     const speech = httpSpeechPath.exec(recorded.path);
     if (!authorized(request.headers))
       return sendJson(response, 401, { detail: { status: 'invalid_api_key' } });
-    if (recorded.method === 'GET' && recorded.path === '/v1/voices') {
-      return sendJson(response, 200, {
-        voices: [{ voice_id: 'fake-voice', name: 'Fake', category: 'premade' }],
-      });
+    if (recorded.method === 'GET' && /^\/v[12]\/voices$/.test(recorded.path)) {
+      const status = voiceListFaults.shift();
+      if (status)
+        return sendJson(response, status, { detail: { status: 'fake_failure', message: 'fake failure' } });
     }
+    if (answerVoiceList(response, recorded, fake.voices)) return;
     if (recorded.method !== 'POST' || !speech) return sendJson(response, 404, { detail: 'Not Found' });
     await answerHttpSpeech(response, recorded, fake.settings, faults.shift(), signal);
   });

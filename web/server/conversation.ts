@@ -22,6 +22,8 @@ export interface LiveConversation {
    * `MediaError` for a file it cannot use.
    */
   receiveFile(file: ReceivedFile): Promise<UploadReceipt>;
+  /** The person chose another voice: the next answer is spoken in it. */
+  useVoice(voiceId: string): Promise<void>;
   /** Ends the conversation (transcript and summary are saved). */
   close(): Promise<void>;
 }

@@ -22,6 +22,7 @@ import { KeyGuessLimiter, type KeyGuessLimits } from './key-guess-limiter.ts';
 import { refuse } from './replies.ts';
 import { registerSocketRoute } from './socket-route.ts';
 import { registerUploadRoute } from './upload-route.ts';
+import { registerVoiceRoutes } from './voice-routes.ts';
 
 /** Largest WebSocket message accepted, in bytes: a camera frame in base64 with room to spare. */
 const MAX_SOCKET_MESSAGE_BYTES = 1024 * 1024;
@@ -124,6 +125,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
         guarded.addHook('onRequest', accessKeyGuard(guard));
         guarded.addHook('onRequest', identityGuard());
         registerApiRoutes(guarded, { config, database, registry, problems: options.problems });
+        registerVoiceRoutes(guarded, { config, database, registry, ...(logger ? { logger } : {}) });
         registerUploadRoute(guarded, { config, database, registry, ...(logger ? { logger } : {}) });
         registerSocketRoute(guarded, {
           config,

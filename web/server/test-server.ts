@@ -189,6 +189,7 @@ export class RecordingConversation implements LiveConversation {
   readonly spoken: string[] = [];
   cameraFrames = 0;
   camerasOff = 0;
+  readonly voices: string[] = [];
   closed = false;
   private pipeline: ConversationUploads | undefined;
 
@@ -211,6 +212,9 @@ export class RecordingConversation implements LiveConversation {
   }
   hideCamera(): void {
     this.camerasOff++;
+  }
+  async useVoice(voiceId: string): Promise<void> {
+    this.voices.push(voiceId);
   }
   /** The agent's real upload pipeline, with the language model side recorded instead. */
   receiveFile(file: ReceivedFile): Promise<UploadReceipt> {

@@ -89,6 +89,10 @@ class VoiceConversation implements LiveConversation {
     return this.voiceSession.receiveUpload(file);
   }
 
+  useVoice(voiceId: string): Promise<void> {
+    return this.voiceSession.useVoice(voiceId);
+  }
+
   close(): Promise<void> {
     return this.voiceSession.close();
   }
