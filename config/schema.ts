@@ -77,7 +77,9 @@ export const environmentSchema = z.object({
   TTS_VOICES: z
     .string()
     .trim()
-    .regex(/^[\w.:-]+( *, *[\w.:-]+)*$/, { message: 'expected voice names separated by commas, such as alloy,nova' })
+    .regex(/^[\w.:-]+( *, *[\w.:-]+)*$/, {
+      message: 'expected voice names separated by commas, such as alloy,nova',
+    })
     .transform((value) => value.split(',').map((voice) => voice.trim()))
     .optional(),
   TTS_BASE_URL: httpUrl,
