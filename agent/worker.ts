@@ -14,6 +14,7 @@ import { identityOfParticipant } from './participant-identity.ts';
 import { receiveRoomUploads, roomEventSender } from './room-uploads.ts';
 import { liveKitCallControl } from './phone-call.ts';
 import { createConfiguredEmbedder, ProviderConfigurationError } from './providers.ts';
+import { followVoiceChoice } from './room-voice.ts';
 import { loadSharedModels, startVoiceSession, type SharedModels } from './voice-session.ts';
 
 /**
@@ -96,6 +97,7 @@ export default defineAgent<ProcessData>({
       { room: context.room, participantIdentity: participant.identity },
     );
     receiveRoomUploads(context.room, participant.identity, voice, config.limits.uploadMaxBytes, sendEvent);
+    followVoiceChoice(context.room, participant.identity, voice, logger);
     context.room.on(RoomEvent.DtmfReceived, (_code, digit, sender) => {
       if (sender.identity === participant.identity) voice.pressKey(digit);
     });

@@ -12,3 +12,15 @@ export const LIVEKIT_UPLOAD_TOPIC = 'assistant.upload';
  * transcriptions and attributes do not carry.
  */
 export const LIVEKIT_EVENTS_TOPIC = 'assistant.events';
+
+/**
+ * Text-stream topic on which the page tells the agent that the person chose another voice
+ * (after `POST /api/voice` succeeded); the text is a {@link VoiceChangedMessage} as JSON.
+ * The agent reads the choice itself from the database, so the message names no voice.
+ */
+export const LIVEKIT_VOICE_TOPIC = 'assistant.voice';
+
+/** The page's announcement on {@link LIVEKIT_VOICE_TOPIC}. */
+export interface VoiceChangedMessage {
+  type: 'voice_changed';
+}

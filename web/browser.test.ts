@@ -204,6 +204,30 @@ async function converse(page: Page, fakes: Fakes, url: string): Promise<void> {
   const lastMessage = (cameraRequest?.body.messages.length ?? 0) - 1;
   expect(cameraRequest?.images.filter((image) => image.messageIndex === lastMessage)).toHaveLength(1);
 
+  // A voice of the person's choosing: the ElevenLabs voice library (through the SDK, from
+  // the fake), a preview that plays, and the next answer spoken in it.
+  await page.locator('#voice-summary').click();
+  await expect.poll(() => page.locator('#voice-select option').count(), { timeout: 10_000 }).toBe(3);
+  expect(await page.locator('#voice-summary').textContent()).toBe('Voice: Rachel');
+  await page.getByLabel("The assistant's voice").selectOption('JBFqnCBsd6RMkjVDRZzb');
+  await page.locator('#voice-preview').click();
+  await expect
+    .poll(() => page.locator('#voice-status').textContent(), { timeout: 10_000 })
+    .toBe('Playing a sample of George.');
+  await page.locator('#voice-choose').click();
+  await expect
+    .poll(() => page.locator('#voice-summary').textContent(), { timeout: 10_000 })
+    .toBe('Voice: George');
+  await page.locator('#text-input').fill('Which voice is this?');
+  await page.locator('#text-input').press('Enter');
+  await page
+    .locator('li.line.assistant[data-final="true"]', { hasText: 'You said: Which voice is this?' })
+    .waitFor({ timeout: 20_000 });
+  const spokeIn = fakes.elevenlabs.connections.find((connection) =>
+    connection.contexts.some((context) => context.text.includes('You said: Which voice is this?')),
+  )?.voiceId;
+  expect(spokeIn).toBe('JBFqnCBsd6RMkjVDRZzb');
+
   const states = (await page.evaluate('window.__states')) as string[];
   expect(states).toEqual(expect.arrayContaining(['connecting', 'listening', 'thinking', 'speaking']));
 
@@ -213,12 +237,23 @@ async function converse(page: Page, fakes: Fakes, url: string): Promise<void> {
 
   // Every control is reachable with the keyboard.
   const focused = new Set<string>();
-  for (let press = 0; press < 14; press++) {
+  for (let press = 0; press < 20; press++) {
     await page.keyboard.press('Tab');
     focused.add((await page.evaluate('document.activeElement ? document.activeElement.id : ""')) as string);
   }
   expect([...focused]).toEqual(
-    expect.arrayContaining(['text-input', 'send', 'connect', 'microphone', 'camera', 'upload', 'forget']),
+    expect.arrayContaining([
+      'text-input',
+      'send',
+      'connect',
+      'microphone',
+      'camera',
+      'upload',
+      'forget',
+      'voice-select',
+      'voice-preview',
+      'voice-choose',
+    ]),
   );
 
   // "Forget me", confirmed.

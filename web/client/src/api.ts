@@ -4,6 +4,8 @@ import type {
   PhoneLinkResponse,
   SessionResponse,
   UploadResponse,
+  VoiceChoiceResponse,
+  VoicesResponse,
 } from '../../../protocol/index.ts';
 import { PlainError } from './transport.ts';
 
@@ -12,24 +14,31 @@ export class AccessKeyRequired extends PlainError {
   override name = 'AccessKeyRequired';
 }
 
-async function post<T>(path: string, body?: unknown): Promise<T> {
+/** A request to the API; refusals become PlainError with the server's words. */
+async function send(path: string, init: RequestInit = {}): Promise<Response> {
   let response: Response;
   try {
-    response = await fetch(path, {
-      method: 'POST',
-      credentials: 'same-origin',
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    response = await fetch(path, { credentials: 'same-origin', ...init });
   } catch {
     throw new PlainError('The server cannot be reached. Check that it is running, then reload the page.');
   }
-  if (response.status === 204) return undefined as T;
-  const json = (await response.json().catch(() => undefined)) as (T & Partial<ApiError>) | undefined;
-  if (response.ok && json) return json;
+  if (response.ok) return response;
+  const json = (await response.json().catch(() => undefined)) as Partial<ApiError> | undefined;
   if (json?.error === 'access_key_required')
     throw new AccessKeyRequired(json.message ?? 'The access key is needed.');
   throw new PlainError(json?.message ?? `The server answered ${response.status} ${response.statusText}.`);
+}
+
+async function post<T>(path: string, body?: unknown): Promise<T> {
+  const response = await send(path, {
+    method: 'POST',
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (response.status === 204) return undefined as T;
+  const json = (await response.json().catch(() => undefined)) as T | undefined;
+  if (json) return json;
+  throw new PlainError(`The server answered ${response.status} without a body.`);
 }
 
 /** How to reach the assistant now (a new LiveKit token each time). */
@@ -38,6 +47,16 @@ export const requestSession = () => post<SessionResponse>('/api/session');
 export const giveAccessKey = (key: string) => post<void>('/api/access', { key });
 
 export const eraseEverything = () => post<EraseResponse>('/api/erase', { confirm: true });
+
+/** The voices the assistant can answer in, and the one in use. */
+export const listVoices = async () => (await send('/api/voices')).json() as Promise<VoicesResponse>;
+
+/** Remembers the voice for this person; the next answer uses it. */
+export const chooseVoice = (voiceId: string) => post<VoiceChoiceResponse>('/api/voice', { voiceId });
+
+/** A short sample of a voice, as audio the page can play. */
+export const fetchVoicePreview = async (voiceId: string) =>
+  (await send(`/api/voices/${encodeURIComponent(voiceId)}/preview`)).blob();
 
 /** An eight-digit code to say on a phone call, so that number joins this account. */
 export const requestPhoneLink = () => post<PhoneLinkResponse>('/api/phone-link');

@@ -108,6 +108,10 @@ export class DirectTransport implements Transport {
     this.send({ type: 'text', text });
   }
 
+  announceVoiceChange(): void {
+    // The server switched this conversation when it saved the choice.
+  }
+
   async upload(file: File, onProgress: UploadListener): Promise<{ uploadId: string; message: string }> {
     if (!this.sessionId) throw new PlainError('Connect to the assistant first.');
     const url = `/api/uploads?session=${encodeURIComponent(this.sessionId)}`;

@@ -7,7 +7,13 @@ import {
   type RemoteTrack,
   type TextStreamReader,
 } from 'livekit-client';
-import type { AgentState, ServerMessage, SessionResponse } from '../../../protocol/index.ts';
+import {
+  LIVEKIT_VOICE_TOPIC,
+  type AgentState,
+  type ServerMessage,
+  type SessionResponse,
+  type VoiceChangedMessage,
+} from '../../../protocol/index.ts';
 import {
   describeMediaError,
   PlainError,
@@ -106,6 +112,11 @@ export class LiveKitTransport implements Transport {
 
   sendText(text: string): void {
     void this.room.localParticipant.sendText(text, { topic: CHAT_TOPIC });
+  }
+
+  announceVoiceChange(): void {
+    const message: VoiceChangedMessage = { type: 'voice_changed' };
+    void this.room.localParticipant.sendText(JSON.stringify(message), { topic: LIVEKIT_VOICE_TOPIC });
   }
 
   async upload(file: File, onProgress: UploadListener): Promise<{ uploadId: string; message: string }> {

@@ -10,6 +10,7 @@ import { DirectTransport } from './direct-transport.ts';
 import { SharedFiles } from './files.ts';
 import { Transcript } from './transcript.ts';
 import type { Transport, TransportListener } from './transport.ts';
+import { VoicePicker } from './voice-picker.ts';
 import {
   clearTranscript,
   elements,
@@ -33,6 +34,7 @@ let transport: Transport | undefined;
 let microphoneOn = false;
 let cameraOn = false;
 const transcript = new Transcript();
+const voicePicker = new VoicePicker(() => transport?.announceVoiceChange());
 const files = new SharedFiles(
   () => transport,
   () => (session && session.mode !== 'setup_needed' ? session.uploadMaxBytes : 0),
@@ -77,6 +79,7 @@ async function loadSession(): Promise<void> {
   }
   elements.setup.hidden = true;
   elements.connect.disabled = false;
+  void voicePicker.load();
 }
 
 async function connect(): Promise<void> {
@@ -164,6 +167,8 @@ async function forget(): Promise<void> {
     const receipt = await eraseEverything();
     transcript.clear();
     clearTranscript();
+    // The chosen voice was erased too: the picker shows the default again.
+    void voicePicker.load();
     const rows = Object.values(receipt.rowsDeleted).reduce((total, count) => total + count, 0);
     showAlert(
       `Everything about you was erased (${rows} records, ${receipt.filesDeleted} files; receipt ${receipt.receiptId}).`,

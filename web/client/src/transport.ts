@@ -22,6 +22,11 @@ export interface Transport {
   setMicrophone(on: boolean): Promise<void>;
   setCamera(on: boolean): Promise<void>;
   sendText(text: string): void;
+  /**
+   * The person chose another voice (saved by `POST /api/voice`). Direct mode: nothing to
+   * do, the server switched the conversation. LiveKit: the agent runs elsewhere and is told.
+   */
+  announceVoiceChange(): void;
   /** Sends a file into the conversation; resolves with the id the assistant's events about it carry and a sentence about what happens next. */
   upload(file: File, onProgress: UploadListener): Promise<{ uploadId: string; message: string }>;
 }

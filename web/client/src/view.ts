@@ -39,6 +39,13 @@ export const elements = {
   phoneLink: byId<HTMLButtonElement>('phone-link'),
   forgetDialog: byId<HTMLDialogElement>('forget-dialog'),
   dropOverlay: byId('drop-overlay'),
+  voicePicker: byId<HTMLDetailsElement>('voice-picker'),
+  voiceSummary: byId('voice-summary'),
+  voiceForm: byId<HTMLFormElement>('voice-form'),
+  voiceSelect: byId<HTMLSelectElement>('voice-select'),
+  voicePreview: byId<HTMLButtonElement>('voice-preview'),
+  voiceChoose: byId<HTMLButtonElement>('voice-choose'),
+  voiceStatus: byId('voice-status'),
 };
 
 export type PageState = 'disconnected' | 'connecting' | AgentState;
