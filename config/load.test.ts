@@ -25,6 +25,16 @@ describe('loadConfig', () => {
     expect(config.visionModel).toBeUndefined();
   });
 
+  it('reads TTS_VOICES as a list of voice names, and refuses anything else naming the variable', () => {
+    expect(load({ TTS_VOICES: 'af_bella, am_adam,bf_emma' }).tts.openai.voices).toEqual([
+      'af_bella',
+      'am_adam',
+      'bf_emma',
+    ]);
+    expect(load({}).tts.openai.voices).toBeUndefined();
+    expect(() => load({ TTS_VOICES: 'alloy,,nova' })).toThrow(/TTS_VOICES/);
+  });
+
   it('is deeply frozen', () => {
     const config = load({});
     expect(Object.isFrozen(config)).toBe(true);

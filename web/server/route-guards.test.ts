@@ -28,6 +28,8 @@ const ROUTES: ApiRoute[] = [
   { name: 'phone-link', method: 'POST' },
   { name: 'uploads', method: 'POST', query: `?session=${randomUUID()}` },
   { name: 'socket', method: 'GET', upgrade: true },
+  { name: 'voices', method: 'GET' },
+  { name: 'voice', method: 'POST', body: '{"voiceId":"alloy"}' },
 ];
 
 const encodeAll = (text: string) =>

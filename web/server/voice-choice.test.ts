@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConfiguredEmbedder } from '../../agent/providers.ts';
 import { PacedAudioOutput, PushAudioInput } from '../../agent/roomless-audio.ts';
 import { startVoiceSession } from '../../agent/voice-session.ts';
 import { linkIdentity, resolveUser } from '../../db/index.ts';
@@ -7,9 +6,8 @@ import type { ApiError, ServerMessage, VoiceChoiceResponse, VoicesResponse } fro
 import { decodeWav } from '../../test/fakes/audio-signal.ts';
 import { startFakes, type Fakes } from '../../test/fakes/index.ts';
 import { sharedModels, waitFor } from '../../test/support/voice-harness.ts';
-import type { StartConversation } from './conversation.ts';
-import { startTestServer, TestBrowser, type TestServer, type TestSocket } from './test-server.ts';
-import { voiceConversations } from './voice-conversation.ts';
+import { TestBrowser, type TestServer, type TestSocket } from './test-server.ts';
+import { startVoiceTestServer } from './voice-test-server.ts';
 
 /**
  * Acceptance of the voice choice (issue 14): the page lists the configured text to
@@ -28,25 +26,13 @@ const answer =
   (message: ServerMessage): message is Transcript =>
     message.type === 'transcript' && message.role === 'assistant' && message.final && message.text === text;
 
-/** A server over the fakes driving real voice sessions, with `env` on top of the fakes' settings. */
+/** Real voice sessions over the fakes, which answer "You said: ..." to everything. */
 async function startVoiceServer(
   env: Record<string, string> = {},
 ): Promise<{ fakes: Fakes; server: TestServer }> {
   const fakes = await startFakes();
   fakes.openai.chatResponder = (request) => ({ text: `You said: ${request.lastUserText}` });
-  let start: StartConversation = () => Promise.reject(new Error('not ready'));
-  const server = await startTestServer({
-    env: { ...fakes.environment, ...env },
-    embeddingDimensions: fakes.openai.embedding.dimensions,
-    startConversation: (userId, channel) => start(userId, channel),
-  });
-  start = voiceConversations({
-    config: server.config,
-    database: server.test.database,
-    models: sharedModels,
-    embedder: createConfiguredEmbedder(server.config),
-  });
-  return { fakes, server };
+  return { fakes, server: await startVoiceTestServer(fakes, env) };
 }
 
 async function connect(browser: TestBrowser): Promise<{ socket: TestSocket; conversationId: string }> {

@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import sharp from 'sharp';
-import { createConfiguredEmbedder } from '../../agent/providers.ts';
 import { describeChatRequest, startFakes, type Fakes } from '../../test/fakes/index.ts';
-import { sharedModels } from '../../test/support/voice-harness.ts';
 import type { ServerMessage, UploadResponse } from '../../protocol/index.ts';
-import type { StartConversation } from './conversation.ts';
-import { startTestServer, TestBrowser, type TestServer, type TestSocket } from './test-server.ts';
+import { TestBrowser, type TestServer, type TestSocket } from './test-server.ts';
 import { IMAGE_ACKNOWLEDGEMENT } from '../../agent/instructions.ts';
-import { voiceConversations } from './voice-conversation.ts';
+import { startVoiceTestServer } from './voice-test-server.ts';
 
 type Transcript = Extract<ServerMessage, { type: 'transcript' }>;
 const answer =
@@ -31,18 +28,7 @@ describe('direct-mode conversations through the voice agent', () => {
       if (last) return { text: 'I see a red square.' };
       return { text: `You said: ${request.lastUserText}` };
     };
-    let start: StartConversation = () => Promise.reject(new Error('not ready'));
-    server = await startTestServer({
-      env: fakes.environment,
-      embeddingDimensions: fakes.openai.embedding.dimensions,
-      startConversation: (userId, channel) => start(userId, channel),
-    });
-    start = voiceConversations({
-      config: server.config,
-      database: server.test.database,
-      models: sharedModels,
-      embedder: createConfiguredEmbedder(server.config),
-    });
+    server = await startVoiceTestServer(fakes);
   });
   afterAll(async () => {
     await server?.close();
