@@ -65,7 +65,8 @@ export function splitWav(bytes: Uint8Array, maxBytes: number): RecordingPiece[] 
   return pieces;
 }
 
-function wavFile(format: Uint8Array, samples: Uint8Array): Uint8Array {
+/** A WAV file of one `fmt ` chunk body (as found in a WAV file, or made) and its sample bytes. */
+export function wavFile(format: Uint8Array, samples: Uint8Array): Uint8Array {
   const file = new Uint8Array(12 + 8 + format.length + 8 + samples.length);
   const view = new DataView(file.buffer);
   const ascii = (at: number, text: string) =>

@@ -1,20 +1,18 @@
+import { wavFile } from './wav-pieces.ts';
+
 /**
- * A canonical WAV file (44-byte header) around 16-bit little-endian PCM, which every
- * browser's `<audio>` plays: speech services hand back raw PCM when asked for it.
+ * A WAV file around 16-bit little-endian PCM, which every browser's `<audio>` plays:
+ * speech services hand back raw PCM when asked for it.
  */
-export function wavFromPcm(pcm: Buffer, sampleRate: number, channels = 1): Buffer {
-  const header = Buffer.alloc(44);
-  header.write('RIFF', 0);
-  header.writeUInt32LE(36 + pcm.length, 4);
-  header.write('WAVEfmt ', 8);
-  header.writeUInt32LE(16, 16);
-  header.writeUInt16LE(1, 20);
-  header.writeUInt16LE(channels, 22);
-  header.writeUInt32LE(sampleRate, 24);
-  header.writeUInt32LE(sampleRate * channels * 2, 28);
-  header.writeUInt16LE(channels * 2, 32);
-  header.writeUInt16LE(16, 34);
-  header.write('data', 36);
-  header.writeUInt32LE(pcm.length, 40);
-  return Buffer.concat([header, pcm]);
+export function wavFromPcm(pcm: Uint8Array, sampleRate: number, channels = 1): Buffer {
+  // The 16-byte `fmt ` chunk of integer PCM: format 1, channels, rate, byte rate, block size, bits.
+  const format = Buffer.alloc(16);
+  format.writeUInt16LE(1, 0);
+  format.writeUInt16LE(channels, 2);
+  format.writeUInt32LE(sampleRate, 4);
+  format.writeUInt32LE(sampleRate * channels * 2, 8);
+  format.writeUInt16LE(channels * 2, 12);
+  format.writeUInt16LE(16, 14);
+  const file = wavFile(format, pcm);
+  return Buffer.from(file.buffer, file.byteOffset, file.byteLength);
 }
