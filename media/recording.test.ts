@@ -58,6 +58,7 @@ describe('recordings', () => {
   it('says lengths as people do', () => {
     expect(describeDuration(6_400)).toBe('6 seconds');
     expect(describeDuration(42 * 60_000)).toBe('42 minutes');
+    expect(describeDuration(125_000)).toBe('2 minutes 5 seconds');
     expect(describeDuration(65 * 60_000)).toBe('1 hour 5 minutes');
     expect(describeDuration(120 * 60_000)).toBe('2 hours');
   });

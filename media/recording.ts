@@ -18,10 +18,13 @@ export interface RecordingSummary {
   readonly video: boolean;
 }
 
-/** "42 minutes", "1 hour 5 minutes", "12 seconds": a duration as it is spoken. */
+/** "42 minutes", "1 hour 5 minutes", "2 minutes 5 seconds", "12 seconds": a duration as it is spoken. */
 export function describeDuration(durationMs: number): string {
   const totalSeconds = Math.max(0, Math.round(durationMs / 1000));
   if (totalSeconds < 60) return plural(totalSeconds, 'second');
+  // Seconds still matter in a short recording ("1 minute 1 second" is over a 1-minute limit).
+  if (totalSeconds < 600 && totalSeconds % 60 !== 0)
+    return `${plural(Math.floor(totalSeconds / 60), 'minute')} ${plural(totalSeconds % 60, 'second')}`;
   const totalMinutes = Math.round(totalSeconds / 60);
   if (totalMinutes < 60) return plural(totalMinutes, 'minute');
   const hours = Math.floor(totalMinutes / 60);

@@ -23,3 +23,11 @@ export function citationLabel(citation: Pick<Citation, 'title' | 'page' | 'start
   }
   return citation.page === null ? citation.title : `${citation.title}, page ${citation.page}`;
 }
+
+/**
+ * Where the page fetches a recording the user uploaded, to play a cited moment
+ * (`<audio src>`, which seeks with HTTP Range requests).
+ */
+export function recordingMediaPath(documentId: string): string {
+  return `/api/recordings/${encodeURIComponent(documentId)}/media`;
+}

@@ -54,3 +54,30 @@ export async function deleteUpload(db: Queryable, uploadId: string): Promise<str
   );
   return rows[0]?.path ?? null;
 }
+
+/** A recording the user uploaded, as kept on disk: what the page needs to play it. */
+export interface StoredRecording {
+  /** Relative to the uploads folder. */
+  path: string;
+  mimeType: string;
+}
+
+/**
+ * The stored file of a recording document, only when `userId` uploaded it (a user never
+ * gets another user's upload, nor a shared document's source). Undefined otherwise.
+ */
+export async function findRecordingUpload(
+  db: Queryable,
+  userId: string,
+  documentId: string,
+): Promise<StoredRecording | undefined> {
+  const { rows } = await db.query<StoredRecording>(
+    `select u.path, u.mime_type as "mimeType"
+       from uploads u join documents d on d.id = u.document_id
+      where u.document_id = $2 and u.user_id = $1 and d.owner_id = $1 and u.storage = 'disk'
+        and d.duration_ms is not null
+      order by u.created_at desc limit 1`,
+    [userId, documentId],
+  );
+  return rows[0];
+}

@@ -65,6 +65,8 @@ export class VoiceHarness {
   static async start(
     backend: Backend = 'embedded',
     latency?: { sttFinalMs?: number },
+    /** More settings, over the harness's own (e.g. `RECORDING_MAX_MINUTES`). */
+    env: Record<string, string> = {},
   ): Promise<VoiceHarness> {
     initializeAgentsLogging(process.env.TEST_AGENT_LOG_LEVEL ?? 'fatal');
     const [openai, deepgram, elevenlabs, test] = await Promise.all([
@@ -86,6 +88,7 @@ export class VoiceHarness {
         ELEVENLABS_API_KEY: 'fake-key',
         ELEVENLABS_BASE_URL: elevenlabs.baseUrl,
         DATA_DIR: test.dataDir,
+        ...env,
       },
     });
     const embedder = createEmbedder({

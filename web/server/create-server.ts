@@ -21,6 +21,7 @@ import { CLOSE_GRACE_MS } from './direct-socket.ts';
 import { KeyGuessLimiter, type KeyGuessLimits } from './key-guess-limiter.ts';
 import { refuse } from './replies.ts';
 import { registerSocketRoute } from './socket-route.ts';
+import { registerRecordingRoute } from './recording-route.ts';
 import { registerUploadRoute } from './upload-route.ts';
 import { registerVoiceRoutes } from './voice-routes.ts';
 
@@ -54,7 +55,7 @@ export interface WebServer {
 
 /**
  * The web server: the built page, `POST /api/session` (direct mode, or a LiveKit token),
- * `POST /api/uploads`, `POST /api/erase`, `POST /api/access`, `GET /healthz` and the
+ * `POST /api/uploads`, `GET /api/recordings/:id/media`, `POST /api/erase`, `POST /api/access`, `GET /healthz` and the
  * direct-mode WebSocket. With `APP_ACCESS_KEY` set, every /api route and the socket
  * refuse requests without it; the page and /healthz stay reachable. The guards belong to
  * the routes (an encapsulated plugin on the `/api` prefix, see api-guards.ts), so no
@@ -127,6 +128,7 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
         registerApiRoutes(guarded, { config, database, registry, problems: options.problems });
         registerVoiceRoutes(guarded, { config, database, registry, ...(logger ? { logger } : {}) });
         registerUploadRoute(guarded, { config, database, registry, ...(logger ? { logger } : {}) });
+        await registerRecordingRoute(guarded, { config, database });
         registerSocketRoute(guarded, {
           config,
           database,

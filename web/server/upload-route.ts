@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../../config/load.ts';
 import { findUserByIdentity, type Database } from '../../db/index.ts';
 import { cleanFileName, describeBytes, MediaError, type MediaErrorCode } from '../../media/index.ts';
-import type { UploadResponse } from '../../protocol/index.ts';
+import { AppError, type UploadResponse } from '../../protocol/index.ts';
 import { identityOf } from './api-guards.ts';
 import type { ConversationRegistry } from './conversation-registry.ts';
 import { refuse } from './replies.ts';
@@ -104,6 +104,9 @@ export function registerUploadRoute(app: FastifyInstance, options: UploadRouteOp
       } catch (error) {
         if (error instanceof MediaError)
           return refuse(reply, STATUS_BY_MEDIA_ERROR[error.code], error.code, error.message);
+        // Refused for a reason the person can act on (no transcription service for a recording, a conversation that ended).
+        if (error instanceof AppError && error.userFacing)
+          return refuse(reply, 422, error.code, error.message);
         throw error;
       }
     },

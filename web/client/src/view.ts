@@ -1,6 +1,7 @@
 import type { AgentState } from '../../../protocol/index.ts';
 import { citationLabel } from '../../../protocol/index.ts';
 import type { TranscriptLine } from './transcript.ts';
+import { citationPlayControl } from './citation-playback.ts';
 import { renderWaterfall } from './waterfall.ts';
 
 /** The page's elements (index.html), looked up once. */
@@ -128,6 +129,8 @@ export function renderLine(line: TranscriptLine): void {
     for (const citation of line.citations) {
       const entry = document.createElement('li');
       entry.textContent = citationLabel(citation);
+      const play = citationPlayControl(citation);
+      if (play) entry.append(' ', play);
       list.append(entry);
     }
     item.append(list);
