@@ -17,7 +17,7 @@ import {
   type Source,
   type TurnContext,
 } from './reference-context.ts';
-import { retrievalKey } from './retrieval-prefetch.ts';
+import { extendsWording, retrievalKey } from './retrieval-prefetch.ts';
 import { APP_WRITTEN, UserTurn } from './user-words.ts';
 
 /**
@@ -34,6 +34,8 @@ export type AssistantObserver = Pick<
 /** A retrieval in flight or done: when it ran (Date.now() ms), and whether a turn reported it. */
 interface Retrieval {
   key: string;
+  /** The query's embedding (null: full-text only); a final that extends these words reuses it. */
+  embedding: Promise<number[] | null>;
   context: Promise<TurnContext>;
   startedAt: number;
   endedAt?: number;
@@ -74,6 +76,11 @@ export class Assistant extends voice.Agent {
   private lastRetrieval: Retrieval | undefined;
   /** A retrieval started on interim transcripts ({@link prefetchRetrieval}), used if the final says the same. */
   private prefetched: Retrieval | undefined;
+  /**
+   * Whether a final that only adds words to the prefetched wording reuses its embedding
+   * ({@link retrievalFor}); the bench turns it off to measure what it buys.
+   */
+  embeddingReuse = true;
   /** Sources found by `search_knowledge` during the current answer. */
   private toolSources: Source[] = [];
   /** The user's words of the turn being answered (remember, forget and linking check against them). */
@@ -131,7 +138,7 @@ export class Assistant extends voice.Agent {
       const key = retrievalKey(question);
       if (this.lastRetrieval?.key !== key) {
         this.toolSources = [];
-        this.lastRetrieval = this.prefetched?.key === key ? this.prefetched : this.retrieve(key, question);
+        this.lastRetrieval = this.retrievalFor(key, question);
       }
       try {
         const retrieval = this.lastRetrieval;
@@ -193,9 +200,30 @@ export class Assistant extends voice.Agent {
     );
   }
 
+  /**
+   * The retrieval for the final words of a turn: the prefetched one when the words are
+   * the same; a search for the final words with the prefetched embedding when they only
+   * add a few words to what was prefetched (the STT's last interim usually lacks the last
+   * word or two: this saves the embedding's round trip, and the full-text half of the
+   * search still sees every word); otherwise a new one.
+   */
+  private retrievalFor(key: string, text: string): Retrieval {
+    const prefetched = this.prefetched;
+    if (prefetched?.key === key) return prefetched;
+    if (prefetched && this.embeddingReuse && extendsWording(prefetched.key, key))
+      return this.retrieve(key, text, prefetched.embedding);
+    return this.retrieve(key, text);
+  }
+
   /** Starts a retrieval, noting when it started and ended (reported once an answer uses it). */
-  private retrieve(key: string, text: string): Retrieval {
-    const retrieval: Retrieval = { key, startedAt: Date.now(), context: this.knowledge.retrieve(text) };
+  private retrieve(key: string, text: string, embedding?: Promise<number[] | null>): Retrieval {
+    const vector = embedding ?? this.knowledge.embedQuery(text);
+    const retrieval: Retrieval = {
+      key,
+      embedding: vector,
+      startedAt: Date.now(),
+      context: this.knowledge.retrieve(text, vector),
+    };
     retrieval.context.then(
       () => (retrieval.endedAt = Date.now()),
       () => undefined,

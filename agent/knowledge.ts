@@ -32,9 +32,21 @@ export class Knowledge {
     private readonly logger?: Logger,
   ) {}
 
-  /** Retrieves passages and memories relevant to `text`, in parallel, with one embedding. */
-  async retrieve(text: string): Promise<TurnContext> {
-    const embedding = await this.embed(text);
+  /**
+   * Retrieves passages and memories relevant to `text`, in parallel, with one embedding:
+   * `embedding` when given (an earlier wording's, see `Assistant`), else one made here.
+   */
+  async retrieve(text: string, embedding?: Promise<number[] | null>): Promise<TurnContext> {
+    const vector = await (embedding ?? this.embed(text));
+    return this.search(text, vector);
+  }
+
+  /** The embedding a search for `text` uses; null (full-text search only) when there is none or it failed. */
+  embedQuery(text: string): Promise<number[] | null> {
+    return this.embed(text);
+  }
+
+  private async search(text: string, embedding: number[] | null): Promise<TurnContext> {
     const [hits, memories] = await Promise.all([
       hybridSearch(this.database.pool, { userId: this.userId, text, embedding, limit: PASSAGES_PER_TURN }),
       recallMemories(this.database.pool, { userId: this.userId, text, embedding, limit: MEMORIES_PER_TURN }),

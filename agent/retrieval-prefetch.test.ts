@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { resolveUser } from '../db/index.ts';
 import { speak, speechFixture, VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
-import { RetrievalPrefetch, retrievalKey } from './retrieval-prefetch.ts';
+import { Assistant } from './assistant.ts';
+import { extendsWording, RetrievalPrefetch, retrievalKey } from './retrieval-prefetch.ts';
 
 describe('RetrievalPrefetch', () => {
   /** A prefetch whose retrievals finish when the test says so. */
@@ -58,6 +59,17 @@ describe('RetrievalPrefetch', () => {
   it('compares words, not case or punctuation', () => {
     expect(retrievalKey('What is the  blue valve?')).toBe(retrievalKey('what is the blue valve'));
   });
+
+  it('takes a final as going on from an interim wording when it starts with all of its words, most of the final', () => {
+    expect(extendsWording('what is my locker', 'what is my locker code')).toBe(true);
+    expect(extendsWording('what is my locker code', 'what is my locker code')).toBe(true);
+    // Too little of the final: the added words may carry the question.
+    expect(extendsWording('what is the', 'what is the weather in paris')).toBe(false);
+    // Not a beginning of it (the STT revised a word).
+    expect(extendsWording('what is my lock', 'what is my locker code')).toBe(false);
+    expect(extendsWording('', 'what')).toBe(false);
+    expect(extendsWording('what is my locker code', 'what is my locker')).toBe(false);
+  });
 });
 
 describe('retrieval during speech, in a session', () => {
@@ -92,5 +104,32 @@ describe('retrieval during speech, in a session', () => {
     expect(full?.receivedAt).toBeLessThan(finalSentAt!);
     expect(embeddings.filter((request) => request.receivedAt > finalSentAt!)).toEqual([]);
     expect(inputs.length).toBeLessThanOrEqual(4);
+  });
+
+  it("searches a final that goes on from the prefetched wording with that wording's embedding", async () => {
+    harness = await VoiceHarness.start();
+    const userId = await resolveUser(harness.test.database.pool, { kind: 'web', value: 'reuse-user' });
+    harness.openai.chatResponder = () => ({ text: 'I do not know it yet.' });
+    const { voice } = await harness.startSession(userId);
+    const assistant = voice.session.currentAgent;
+    if (!(assistant instanceof Assistant)) throw new Error('the session runs another agent');
+    const embedded = () =>
+      harness.openai.requestsTo('/embeddings').map((request) => JSON.stringify(request.body));
+
+    await assistant.prefetchRetrieval('what is my locker');
+    const afterPrefetch = embedded().length;
+    await voice.session.run({ userInput: 'What is my locker code?', inputModality: 'text' }).wait();
+    // The final added one word to five: the prefetched embedding served its search.
+    expect(embedded().slice(afterPrefetch)).toEqual([]);
+
+    await assistant.prefetchRetrieval('where is the');
+    const beforeOther = embedded().length;
+    await voice.session
+      .run({ userInput: 'Where is the nearest train station?', inputModality: 'text' })
+      .wait();
+    // Three of six words: the final gets an embedding of its own.
+    const after = embedded().slice(beforeOther);
+    expect(after).toHaveLength(1);
+    expect(after[0]).toContain('nearest train station');
   });
 });

@@ -69,3 +69,21 @@ export function retrievalKey(text: string): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+/**
+ * Share of a final wording's words that an earlier wording must already hold, at its
+ * start, for the final to reuse the earlier wording's embedding.
+ */
+export const REUSE_SHARE = 0.75;
+
+/**
+ * Whether `later` (a retrieval key) says what `earlier` said and only goes on: its words
+ * start with all of `earlier`'s, which are at least {@link REUSE_SHARE} of them.
+ */
+export function extendsWording(earlier: string, later: string): boolean {
+  const before = earlier === '' ? [] : earlier.split(' ');
+  const after = later === '' ? [] : later.split(' ');
+  if (before.length === 0 || before.length > after.length) return false;
+  if (before.length < after.length * REUSE_SHARE) return false;
+  return before.every((word, index) => after[index] === word);
+}

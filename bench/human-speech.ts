@@ -32,7 +32,11 @@ export interface SpokenClip {
 /** Makes sure the recordings and sox are installed; apt-gets them (saying so) when not. */
 export function ensureHumanSpeech(out: NodeJS.WritableStream): void {
   const missing = [
-    ...(existsSync(`${SOUNDS}/agent-pass.wav`) ? [] : ['asterisk-core-sounds-en-wav']),
+    // The WAV package holds the recordings; asterisk-core-sounds-en (only recommended by
+    // it) holds the `en` link to them and their transcripts.
+    ...(existsSync(`${SOUNDS}/agent-pass.wav`) && existsSync(TRANSCRIPTS)
+      ? []
+      : ['asterisk-core-sounds-en', 'asterisk-core-sounds-en-wav']),
     ...(commandExists('sox') ? [] : ['sox']),
   ];
   if (missing.length === 0) return;

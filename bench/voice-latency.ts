@@ -32,11 +32,14 @@ import { analyzeTurn, marksBefore, stages, type TurnTimeline } from './voice-tur
  * - synthetic.no-retrieval: the synthetic turns without retrieval, for what retrieval adds;
  * - synthetic.no-turn-recorder: the synthetic turns without the turn recorder (stage
  *   timings, turn rows, metrics, spans), for what recording costs;
+ * - synthetic.no-embedding-reuse: the synthetic turns without reusing an interim
+ *   wording's embedding for a final that only adds words to it, for what that buys;
  * - pauses: the pause corpus (human speech pausing 300-1200 ms mid-sentence), counting
  *   the turns the agent took before the speaker finished.
  *
  * Options: --sessions 3 (synthetic and human) --bare-sessions 2 (no retrieval)
- *          --recorder-sessions 2 (no turn recorder) --turns 6
+ *          --recorder-sessions 2 (no turn recorder) --reuse-sessions 2 (no embedding
+ *          reuse) --turns 6
  *          (per session; the first is reported apart as cold) --pause-sessions 5 (the 45
  *          pause clips spread over them) --corpus 1000 --variants human,pauses (a subset)
  *          and the what-ifs of what-if.ts.
@@ -49,14 +52,20 @@ const corpusChunks = numberOption(options, 'corpus', 1000);
 const whatIf = whatIfFromOptions(options);
 const whatIfName = whatIfLabel(whatIf);
 
-type VariantName = 'synthetic' | 'human' | 'synthetic.no-retrieval' | 'synthetic.no-turn-recorder' | 'pauses';
+type VariantName =
+  | 'synthetic'
+  | 'human'
+  | 'synthetic.no-retrieval'
+  | 'synthetic.no-turn-recorder'
+  | 'synthetic.no-embedding-reuse'
+  | 'pauses';
 interface Variant {
   name: VariantName;
   speech: SpeechKind;
   sessions: number;
   retrieval: boolean;
-  /** Sessions without the turn recorder (what recording costs); default with it. */
-  noTurnRecorder?: boolean;
+  /** Settings this variant's sessions change (what a part costs or buys), on top of the run's. */
+  whatIf?: WhatIf;
 }
 const ALL_VARIANTS: Variant[] = [
   { name: 'synthetic', speech: 'synthetic', sessions: numberOption(options, 'sessions', 3), retrieval: true },
@@ -72,7 +81,14 @@ const ALL_VARIANTS: Variant[] = [
     speech: 'synthetic',
     sessions: numberOption(options, 'recorder-sessions', 2),
     retrieval: true,
-    noTurnRecorder: true,
+    whatIf: { noTurnRecorder: true },
+  },
+  {
+    name: 'synthetic.no-embedding-reuse',
+    speech: 'synthetic',
+    sessions: numberOption(options, 'reuse-sessions', 2),
+    retrieval: true,
+    whatIf: { noEmbeddingReuse: true },
   },
   { name: 'pauses', speech: 'pauses', sessions: numberOption(options, 'pause-sessions', 5), retrieval: true },
 ];
@@ -81,11 +97,15 @@ const VARIANTS = ALL_VARIANTS.filter((variant) => !only || only.includes(variant
 
 // Turns without retrieval: Knowledge.retrieve answers "nothing found" at once for one
 // user; everything else (the Assistant, llmNode, the session) is unchanged.
-const retrieve = Knowledge.prototype.retrieve;
+const { retrieve, embedQuery } = Knowledge.prototype;
 const noRetrievalUsers = new Set<string>();
-Knowledge.prototype.retrieve = function (this: Knowledge, text: string) {
+Knowledge.prototype.retrieve = function (this: Knowledge, ...query: Parameters<typeof retrieve>) {
   if (noRetrievalUsers.has(this.userId)) return Promise.resolve({ sources: [], memories: [] });
-  return retrieve.call(this, text);
+  return retrieve.apply(this, query);
+};
+Knowledge.prototype.embedQuery = function (this: Knowledge, text: string) {
+  if (noRetrievalUsers.has(this.userId)) return Promise.resolve(null);
+  return embedQuery.call(this, text);
 };
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -145,10 +165,10 @@ function sessionClips(variant: Variant, round: number): SpokenClip[] {
 
 /** One session speaking its clips, one turn each. */
 async function converse(variant: Variant, round: number, whatIf: WhatIf): Promise<void> {
-  const session = await rig.startSession(
-    variant.retrieval ? users.retrieval : users.none,
-    variant.noTurnRecorder ? { ...whatIf, noTurnRecorder: true } : whatIf,
-  );
+  const session = await rig.startSession(variant.retrieval ? users.retrieval : users.none, {
+    ...whatIf,
+    ...variant.whatIf,
+  });
   for (const [index, clip] of sessionClips(variant, round).entries()) {
     const before = marksBefore(fakes);
     const spoken = await speak(rig, session, clip);
@@ -203,6 +223,7 @@ const p95 = (samples: number[]) => percentile(samples, 95);
 const synthetic = select('synthetic');
 const human = select('human');
 const bare = select('synthetic.no-retrieval');
+const noReuse = select('synthetic.no-embedding-reuse');
 const v2v = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.voiceToVoice);
 const overhead = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.overhead);
 const firstToken = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.firstToken);
@@ -247,6 +268,10 @@ const metrics: Metric[] = [
     values(human, (turn) => turn.eotProbability),
   ),
   summarize('voice-to-voice.synthetic.no-retrieval', 'ms', v2v(bare)),
+  summarize('voice-to-voice.synthetic.no-embedding-reuse', 'ms', v2v(noReuse)),
+  summarize('embedding-reuse-saved', 'ms', [p50(v2v(noReuse)) - p50(v2v(synthetic))], {
+    ratio: p50(v2v(synthetic)) / p50(v2v(noReuse)),
+  }),
   summarize('retrieval-added', 'ms', [p50(v2v(synthetic)) - p50(v2v(bare))], {
     ratio: p50(v2v(synthetic)) / p50(v2v(bare)),
   }),
@@ -265,6 +290,10 @@ const metrics: Metric[] = [
   fraction(
     'retrieval-started-on-interim-words',
     [...synthetic, ...human].map((turn) => turn.retrievalPrefetched),
+  ),
+  fraction(
+    'retrieval-reused-interim-embedding',
+    [...synthetic, ...human].map((turn) => turn.embeddingReused),
   ),
   fraction(
     'pipeline-critical',

@@ -1,5 +1,6 @@
 import type { Fakes } from '../test/fakes/index.ts';
 import type { RigSession } from './voice-rig.ts';
+import { retrievalKey } from '../agent/retrieval-prefetch.ts';
 import { FAKE_LATENCY } from './voice-script.ts';
 
 /**
@@ -40,6 +41,8 @@ export interface TurnTimeline {
   preemptiveUsed: boolean;
   /** The answer's retrieval was started on interim words, before the final transcript. */
   retrievalPrefetched: boolean;
+  /** It searched with the embedding of an interim wording that the final went on from. */
+  embeddingReused: boolean;
   /** Generations started for this turn (more than one: a preemptive one was thrown away). */
   generations: number;
   /** The audio end-of-turn model's raw probability and its threshold. */
@@ -166,6 +169,12 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
     ttsFirstAudio: since(toWall(context?.entry.firstAudioAt)),
     preemptiveUsed: reply !== undefined && eou !== undefined && reply.at < eou.at,
     retrievalPrefetched: marks.retrieval && prefetched,
+    embeddingReused:
+      marks.retrieval &&
+      prefetched &&
+      utterance !== undefined &&
+      retrievalKey(JSON.stringify((embeddings?.body as { input?: unknown } | undefined)?.input ?? '')) !==
+        retrievalKey(utterance.transcript),
     generations: created.length,
     eotProbability: decision?.probability,
     eotThreshold: eot?.kind === 'eot-prediction' ? eot.threshold : undefined,

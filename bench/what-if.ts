@@ -16,6 +16,8 @@ import { numberOption } from './report.ts';
  * --no-prefetch          no retrieval started on stable interim transcripts (what it buys)
  * --vad-per-session      a Silero VAD loaded for each session instead of the shared one
  *                        (the shared VAD keeps every stream it ever made: see the README)
+ * --no-embedding-reuse   a final transcript that only adds words to a prefetched interim
+ *                        wording gets its own embedding instead of reusing that wording's
  * --no-turn-recorder     sessions without the turn recorder (no stage timings, turn rows,
  *                        metrics or spans), for what recording costs
  */
@@ -27,6 +29,7 @@ export interface WhatIf {
   vadPerSession?: boolean;
   noPrefetch?: boolean;
   noTurnRecorder?: boolean;
+  noEmbeddingReuse?: boolean;
 }
 
 export function whatIfFromOptions(options: Map<string, string>): WhatIf {
@@ -37,6 +40,7 @@ export function whatIfFromOptions(options: Map<string, string>): WhatIf {
   if (options.has('vad-per-session')) whatIf.vadPerSession = true;
   if (options.has('no-prefetch')) whatIf.noPrefetch = true;
   if (options.has('no-turn-recorder')) whatIf.noTurnRecorder = true;
+  if (options.has('no-embedding-reuse')) whatIf.noEmbeddingReuse = true;
   if (options.has('min-interruption-ms'))
     whatIf.minInterruptionMs = numberOption(options, 'min-interruption-ms', 400);
   return whatIf;
@@ -52,6 +56,7 @@ export function whatIfLabel(whatIf: WhatIf): string | undefined {
     whatIf.vadPerSession ? 'vad-per-session' : undefined,
     whatIf.noPrefetch ? 'no-prefetch' : undefined,
     whatIf.noTurnRecorder ? 'no-turn-recorder' : undefined,
+    whatIf.noEmbeddingReuse ? 'no-embedding-reuse' : undefined,
   ].filter((part) => part !== undefined);
   return parts.length > 0 ? parts.join('+') : undefined;
 }
@@ -68,6 +73,8 @@ export function applyWhatIf(session: voice.AgentSession, whatIf: WhatIf): void {
   if (whatIf.preemptiveTts) turnHandling.preemptiveGeneration.preemptiveTts = true;
   if (whatIf.noPrefetch && session.currentAgent instanceof Assistant)
     session.currentAgent.prefetchRetrieval = () => Promise.resolve();
+  if (whatIf.noEmbeddingReuse && session.currentAgent instanceof Assistant)
+    session.currentAgent.embeddingReuse = false;
   if (whatIf.minInterruptionMs !== undefined && turnHandling.interruption)
     turnHandling.interruption.minDuration = whatIf.minInterruptionMs;
 }

@@ -76,7 +76,9 @@ describe('Deepgram fake with @livekit/agents-plugin-deepgram', () => {
     });
     expect(connection.headers.authorization).toBe('Token fake-key');
     expect(connection.audioDuration).toBeGreaterThanOrEqual(1800);
-    expect(connection.audioChunks[0]?.bytes.length).toBe(3200);
+    // 20 ms chunks (640 bytes at 16 kHz): patches/@livekit+agents-plugin-deepgram+1.9.0.patch;
+    // unpatched, the plugin sends 100 ms (3200 bytes) and the last words wait up to 100 ms.
+    expect(connection.audioChunks[0]?.bytes.length).toBe(640);
     expect(connection.controlMessages.map((message) => message.type)).toContain('CloseStream');
     const [utterance] = connection.utterances;
     expect(utterance?.start).toBeCloseTo(200, -1);
