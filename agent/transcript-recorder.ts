@@ -4,6 +4,16 @@ import { appendMessage, finishTurn, insertTurn, type Database, type Modality } f
 import type { ConversationEventListener } from '../protocol/index.ts';
 import { TurnRecorder, type TurnRecord } from './turn-recorder.ts';
 
+/**
+ * The longest that the writes of a turn wait for its answer to start (ms): the user's
+ * message and the turn row are written once the answer's audio started (or the agent
+ * went back to listening), so that database work, on the embedded database in this
+ * very thread, stays off the path between the end of speech and the first audio out.
+ */
+const WRITE_HOLD_MS = 3000;
+/** How long after the answer's audio started the held writes go (ms). */
+const FIRST_FRAMES_MS = 100;
+
 /** Seconds (the framework's unit for message metrics) to ms. */
 const toMs = (seconds: number | undefined) => (seconds === undefined ? null : seconds * 1000);
 
@@ -25,6 +35,9 @@ export class TranscriptRecorder {
   readonly turns: TurnRecorder;
   private nextUserModality: Modality = 'voice';
   private writes: Promise<unknown> = Promise.resolve();
+  /** Writes wait for this while an answer is on its way (see {@link WRITE_HOLD_MS}). */
+  private hold: Promise<void> = Promise.resolve();
+  private releaseHold: (() => void) | undefined;
   /** Number of messages written; a conversation with none gets no summary. */
   userMessages = 0;
 
@@ -45,6 +58,9 @@ export class TranscriptRecorder {
     });
     session.on(voice.AgentSessionEventTypes.AgentStateChanged, (event) => {
       this.emit({ type: 'agent_state', state: event.newState });
+      // Once speaking, after the first frames are out (the writes then run beside playout).
+      if (event.newState === 'speaking') setTimeout(() => this.releaseWrites(), FIRST_FRAMES_MS).unref();
+      if (event.newState === 'listening') this.releaseWrites();
     });
     session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (event) => {
       if (event.item.type === 'message') this.record(event.item);
@@ -59,6 +75,7 @@ export class TranscriptRecorder {
 
   /** Finishes the turn still open (call once the session closed) and waits until everything is saved. */
   flushed(): Promise<void> {
+    this.releaseWrites();
     this.turns.finishOpenTurn();
     return this.writes.then(() => undefined);
   }
@@ -75,6 +92,7 @@ export class TranscriptRecorder {
       this.userMessages++;
       if (modality === 'text') this.emit({ type: 'transcript', role: 'user', text, final: true, turnId });
       const recordTurn = this.options.recordTurns ?? true;
+      if (modality === 'voice') this.holdWritesUntilAnswer();
       this.write(async () => {
         if (recordTurn)
           await insertTurn(this.database.pool, {
@@ -145,9 +163,28 @@ export class TranscriptRecorder {
     }
   }
 
+  private holdWritesUntilAnswer(): void {
+    if (this.releaseHold) return;
+    let release!: () => void;
+    this.hold = new Promise<void>((resolve) => (release = resolve));
+    const timer = setTimeout(() => this.releaseWrites(), WRITE_HOLD_MS);
+    timer.unref();
+    this.releaseHold = () => {
+      clearTimeout(timer);
+      release();
+    };
+  }
+
+  private releaseWrites(): void {
+    const release = this.releaseHold;
+    this.releaseHold = undefined;
+    release?.();
+  }
+
   private write(operation: () => Promise<unknown>): void {
     // Writes are chained so messages and turns keep their order.
     this.writes = this.writes
+      .then(() => this.hold)
       .then(operation)
       .catch((error: unknown) => this.logger?.error({ err: error }, 'could not save a transcript message'));
   }

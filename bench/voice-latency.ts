@@ -17,6 +17,12 @@ import {
 import { clipsOf, cutOff, speak, type SpeechKind } from './voice-clips.ts';
 import { VoiceRig, type RigSession } from './voice-rig.ts';
 import { whatIfFromOptions, whatIfLabel, type WhatIf } from './what-if.ts';
+import {
+  instrumentRecorderQueries,
+  instrumentTurnRecorder,
+  recorderMsBetween,
+  recorderQueries,
+} from './recorder-cost.ts';
 import { analyzeTurn, marksBefore, stages, type TurnTimeline } from './voice-turn.ts';
 
 /**
@@ -149,7 +155,15 @@ const fakes = rig.fakes!;
 const users = { retrieval: await rig.user('bench-retrieval'), none: await rig.user('bench-no-retrieval') };
 noRetrievalUsers.add(users.none);
 
-const turns: { variant: VariantName; cold: boolean; timeline: TurnTimeline }[] = [];
+instrumentTurnRecorder();
+instrumentRecorderQueries(rig.database.pool);
+const turns: {
+  variant: VariantName;
+  cold: boolean;
+  timeline: TurnTimeline;
+  recorderMs: number;
+  recorderQueryMs: number;
+}[] = [];
 const cutOffs: { pauseMs: number; cut: boolean }[] = [];
 const failures: string[] = [];
 
@@ -186,7 +200,18 @@ async function converse(variant: Variant, round: number, whatIf: WhatIf): Promis
     const timeline = analyzeTurn(session, fakes, { ...spoken, ...before, retrieval: variant.retrieval });
     if (variant.speech === 'pauses')
       cutOffs.push({ pauseMs: clip.pauseMs ?? 0, cut: cutOff(session, spoken) });
-    else if (timeline) turns.push({ variant: variant.name, cold: index === 0, timeline });
+    else if (timeline)
+      turns.push({
+        variant: variant.name,
+        cold: index === 0,
+        timeline,
+        recorderMs: recorderMsBetween(spoken.lastVoicedAt, spoken.lastVoicedAt + timeline.voiceToVoice),
+        recorderQueryMs: recorderMsBetween(
+          spoken.lastVoicedAt,
+          spoken.lastVoicedAt + timeline.voiceToVoice,
+          recorderQueries,
+        ),
+      });
     // The pause clips show the decisions taken while the speaker was still in the sentence.
     const decision =
       variant.speech === 'pauses'
@@ -224,6 +249,10 @@ const synthetic = select('synthetic');
 const human = select('human');
 const bare = select('synthetic.no-retrieval');
 const noReuse = select('synthetic.no-embedding-reuse');
+// Warm turns of the sessions that record turns, for what the recorder costs on the critical path.
+const recorded = turns.filter(
+  (turn) => !turn.cold && (turn.variant === 'synthetic' || turn.variant === 'human'),
+);
 const v2v = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.voiceToVoice);
 const overhead = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.overhead);
 const firstToken = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.firstToken);
@@ -234,6 +263,16 @@ const metrics: Metric[] = [
   summarize('voice-to-voice.human', 'ms', v2v(human)),
   summarize('framework-overhead.synthetic', 'ms', overhead(synthetic)),
   summarize('framework-overhead.human', 'ms', overhead(human)),
+  summarize(
+    'turn-recorder.critical-path-main-thread',
+    'ms',
+    recorded.map((turn) => turn.recorderMs),
+  ),
+  summarize(
+    'turn-recorder.critical-path-row-writes',
+    'ms',
+    recorded.map((turn) => turn.recorderQueryMs),
+  ),
   summarize(
     'framework-overhead.synthetic.no-turn-recorder',
     'ms',
@@ -328,6 +367,11 @@ const checks: Check[] = [
   limit('framework overhead p50, human', p50(overhead(human)), 25),
   limit('framework overhead p95, human', p95(overhead(human)), 60),
   limit('retrieval added (p50)', p50(v2v(synthetic)) - p50(v2v(bare)), 20),
+  limit(
+    'turn recorder time on the critical path, calls and row writes (p50)',
+    p50(recorded.map((turn) => turn.recorderMs + turn.recorderQueryMs)),
+    2,
+  ),
   limit(
     'turn recorder cost (overhead p50)',
     p50(overhead(synthetic)) - p50(overhead(select('synthetic.no-turn-recorder'))),
