@@ -40,6 +40,8 @@ interface Retrieval {
   startedAt: number;
   endedAt?: number;
   reported?: boolean;
+  /** It searches with an earlier wording's embedding (see `retrievalFor`). */
+  reusedEmbedding?: boolean;
 }
 
 export interface AssistantOptions {
@@ -145,7 +147,11 @@ export class Assistant extends voice.Agent {
         context = await retrieval.context;
         if (!retrieval.reported) {
           retrieval.reported = true;
-          const timing = { start: retrieval.startedAt, end: retrieval.endedAt ?? Date.now() };
+          const timing = {
+            start: retrieval.startedAt,
+            end: retrieval.endedAt ?? Date.now(),
+            reusedEmbedding: retrieval.reusedEmbedding === true,
+          };
           this.observer?.onRetrieval(lastUser.id, timing, context.sources);
         }
       } catch (error) {
@@ -221,6 +227,7 @@ export class Assistant extends voice.Agent {
     const retrieval: Retrieval = {
       key,
       embedding: vector,
+      reusedEmbedding: embedding !== undefined,
       startedAt: Date.now(),
       context: this.knowledge.retrieve(text, vector),
     };

@@ -73,6 +73,9 @@ describe('camera stills in a conversation', () => {
     await waitFor(() => answers().length === 1, 15_000, 'the first answer');
     expect(answers()[0]).toBe('I cannot see anything.');
 
+    // A live camera keeps sending stills (the one above goes stale after 5 s, which a
+    // loaded machine's first turn can take).
+    await camera.offerRaw(frame(1920, 1080));
     voice.sendText('what am I holding?');
     await waitFor(() => answers().length === 2, 15_000, 'the second answer');
     expect(answers()[1]).toBe('You are holding something red and blue.');

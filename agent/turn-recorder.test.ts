@@ -66,9 +66,14 @@ describe('the flight recorder of a voice turn', () => {
     expect(stage(timings, 'transcription').endMs).toBeLessThanOrEqual(expectedTranscriptMs + SLACK_MS);
     // Retrieval embeds the question (the fake's embedding latency) and searches; prefetches
     // for earlier interim words may share the embedded database's one connection meanwhile.
-    expect(duration(stage(timings, 'retrieval'))).toBeGreaterThanOrEqual(LATENCY.embeddings);
+    // A final that only went on from an interim wording searches with that wording's
+    // embedding (asked for earlier): then the embedding is not in the retrieval's time.
+    const ownEmbedding = stage(timings, 'retrieval').detail?.embedding !== 'reused';
+    expect(duration(stage(timings, 'retrieval'))).toBeGreaterThanOrEqual(
+      ownEmbedding ? LATENCY.embeddings : 0,
+    );
     expect(duration(stage(timings, 'retrieval'))).toBeLessThanOrEqual(LATENCY.embeddings + 2 * SLACK_MS);
-    expect(stage(timings, 'retrieval').detail).toEqual({ chunks: 1 });
+    expect(stage(timings, 'retrieval').detail).toMatchObject({ chunks: 1 });
     const llm = stage(timings, 'llm');
     expect((llm.firstMs ?? 0) - llm.startMs).toBeGreaterThanOrEqual(LATENCY.llmFirstToken);
     expect((llm.firstMs ?? 0) - llm.startMs).toBeLessThanOrEqual(LATENCY.llmFirstToken + SLACK_MS);

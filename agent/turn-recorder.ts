@@ -225,11 +225,14 @@ export class TurnRecorder {
 
   onRetrieval(
     userMessageId: string | undefined,
-    timing: { start: number; end: number },
+    timing: { start: number; end: number; reusedEmbedding?: boolean },
     sources: readonly RetrievedSource[],
   ): void {
     const turn = this.turnFor(userMessageId);
-    turn.add({ name: 'retrieval', ...timing, detail: { chunks: sources.length } });
+    const { reusedEmbedding, ...span } = timing;
+    // A reused embedding (an interim wording's, see Assistant) is not in this retrieval's time.
+    const detail = { chunks: sources.length, ...(reusedEmbedding ? { embedding: 'reused' } : {}) };
+    turn.add({ name: 'retrieval', ...span, detail });
     turn.sources = sources.map(({ chunkId, documentId, title, page, startMs, speaker }) => ({
       chunkId,
       documentId,

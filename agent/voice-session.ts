@@ -62,7 +62,7 @@ export interface SharedModels {
 /** Loads Silero VAD (ships in the plugin) and the end-of-turn model's weights. */
 export async function loadSharedModels(): Promise<SharedModels> {
   initializeAgentsLogging();
-  const vad = await silero.VAD.load();
+  const vad = await silero.VAD.load({ minSilenceDuration: TURN_TAKING.vadMinSilenceMs });
   prewarmEndOfTurnModel();
   return { vad };
 }

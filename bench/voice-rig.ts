@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { voice } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
+import { TURN_TAKING } from '../agent/turn-taking/decision.ts';
 import { initializeAgentsLogging } from '../agent/logging.ts';
 import { PacedAudioOutput, PushAudioInput } from '../agent/roomless-audio.ts';
 import {
@@ -151,7 +152,14 @@ export class VoiceRig {
       {
         config: this.config,
         database: this.database,
-        models: whatIf.vadPerSession ? { vad: await silero.VAD.load() } : this.models,
+        models:
+          whatIf.vadPerSession || whatIf.vadMinSilenceMs !== undefined
+            ? {
+                vad: await silero.VAD.load({
+                  minSilenceDuration: whatIf.vadMinSilenceMs ?? TURN_TAKING.vadMinSilenceMs,
+                }),
+              }
+            : this.models,
         embedder: this.embedder,
         userId,
         channel: 'web',

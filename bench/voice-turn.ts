@@ -1,6 +1,7 @@
 import type { Fakes } from '../test/fakes/index.ts';
 import type { RigSession } from './voice-rig.ts';
 import { retrievalKey } from '../agent/retrieval-prefetch.ts';
+import { TURN_TAKING } from '../agent/turn-taking/decision.ts';
 import { FAKE_LATENCY } from './voice-script.ts';
 
 /**
@@ -10,7 +11,7 @@ import { FAKE_LATENCY } from './voice-script.ts';
  * With preemptive generation two branches run after the last voiced frame (t0):
  * - endpointing: Silero places the end of speech (its model keeps "speech" for a few
  *   windows after the last loud frame), needs `minSilenceDuration` of silence after it
- *   (550 ms, counted in 32 ms windows: 576 ms), and the turn-taking decision
+ *   (400 ms as configured, counted in 32 ms windows: 416 ms), and the turn-taking decision
  *   (agent/turn-taking) commits the turn its chosen wait after the end of speech (0 to
  *   1100 ms, or `maxDelay`), or when the VAD's silence is over, whichever ends later;
  * - pipeline: the audio reaches the STT, its final comes back, the Assistant retrieves
@@ -74,9 +75,13 @@ export function marksBefore(fakes: Fakes): Pick<TurnMarks, 'openaiRequests'> {
 
 /**
  * Endpointing as configured: voice-session.ts sets minDelay 300 ms (the decision's waits
- * replace it); Silero's default minSilenceDuration is 550 ms, reached after 18 windows of 32 ms.
+ * replace it); Silero's minSilenceDuration (TURN_TAKING.vadMinSilenceMs) is reached in whole
+ * windows of 32 ms.
  */
-export const ENDPOINTING = { vadSilence: Math.ceil(550 / 32) * 32, minDelay: 300 } as const;
+export const ENDPOINTING = {
+  vadSilence: Math.ceil(TURN_TAKING.vadMinSilenceMs / 32) * 32,
+  minDelay: 300,
+} as const;
 
 export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks): TurnTimeline | undefined {
   const t0 = marks.lastVoicedAt;
@@ -152,6 +157,8 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
     waitMs: decision?.waitMs ?? ENDPOINTING.minDelay,
     retrieval: marks.retrieval && !prefetched,
     preemptiveTts,
+    vadMinSilenceMs: (session.voice.session.vad as { minSilenceDuration?: number } | undefined)
+      ?.minSilenceDuration,
   });
   const voiceToVoice = firstFrame.at - t0;
   return {
@@ -208,8 +215,12 @@ export function accountedFor(turn: {
   waitMs: number;
   retrieval: boolean;
   preemptiveTts?: boolean;
+  /** The VAD's minSilenceDuration when not the default (a what-if). */
+  vadMinSilenceMs?: number;
 }): number {
-  const endpointing = turn.vadSpeechEnd + Math.max(ENDPOINTING.vadSilence, turn.waitMs);
+  const vadSilence =
+    turn.vadMinSilenceMs === undefined ? ENDPOINTING.vadSilence : Math.ceil(turn.vadMinSilenceMs / 32) * 32;
+  const endpointing = turn.vadSpeechEnd + Math.max(vadSilence, turn.waitMs);
   const pipeline =
     FAKE_LATENCY.sttFinal + (turn.retrieval ? FAKE_LATENCY.embeddings : 0) + FAKE_LATENCY.llmFirstToken;
   return turn.preemptiveTts

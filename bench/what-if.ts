@@ -1,5 +1,6 @@
 import type { inference, voice } from '@livekit/agents';
 import { Assistant } from '../agent/assistant.ts';
+import { TURN_TAKING } from '../agent/turn-taking/decision.ts';
 import { numberOption } from './report.ts';
 
 /**
@@ -18,6 +19,8 @@ import { numberOption } from './report.ts';
  *                        (the shared VAD keeps every stream it ever made: see the README)
  * --no-embedding-reuse   a final transcript that only adds words to a prefetched interim
  *                        wording gets its own embedding instead of reusing that wording's
+ * --vad-min-silence-ms N  Silero's minSilenceDuration (TURN_TAKING.vadMinSilenceMs): how long a silence
+ *                        must last before the VAD reports the end of speech (a VAD per session)
  * --no-turn-recorder     sessions without the turn recorder (no stage timings, turn rows,
  *                        metrics or spans), for what recording costs
  */
@@ -30,6 +33,7 @@ export interface WhatIf {
   noPrefetch?: boolean;
   noTurnRecorder?: boolean;
   noEmbeddingReuse?: boolean;
+  vadMinSilenceMs?: number;
 }
 
 export function whatIfFromOptions(options: Map<string, string>): WhatIf {
@@ -41,6 +45,8 @@ export function whatIfFromOptions(options: Map<string, string>): WhatIf {
   if (options.has('no-prefetch')) whatIf.noPrefetch = true;
   if (options.has('no-turn-recorder')) whatIf.noTurnRecorder = true;
   if (options.has('no-embedding-reuse')) whatIf.noEmbeddingReuse = true;
+  if (options.has('vad-min-silence-ms'))
+    whatIf.vadMinSilenceMs = numberOption(options, 'vad-min-silence-ms', TURN_TAKING.vadMinSilenceMs);
   if (options.has('min-interruption-ms'))
     whatIf.minInterruptionMs = numberOption(options, 'min-interruption-ms', 400);
   return whatIf;
@@ -57,6 +63,7 @@ export function whatIfLabel(whatIf: WhatIf): string | undefined {
     whatIf.noPrefetch ? 'no-prefetch' : undefined,
     whatIf.noTurnRecorder ? 'no-turn-recorder' : undefined,
     whatIf.noEmbeddingReuse ? 'no-embedding-reuse' : undefined,
+    whatIf.vadMinSilenceMs !== undefined ? `vad-min-silence-${whatIf.vadMinSilenceMs}` : undefined,
   ].filter((part) => part !== undefined);
   return parts.length > 0 ? parts.join('+') : undefined;
 }

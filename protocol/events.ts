@@ -74,7 +74,8 @@ export interface ErrorEvent {
  * The stages of one turn, as recorded by the agent.
  * - `end_of_turn`: end of user speech to the decision that the user finished.
  * - `transcription`: end of user speech to the final transcript.
- * - `retrieval`: searching documents and memory for the answer.
+ * - `retrieval`: searching documents and memory for the answer (`detail.chunks`;
+ *   `detail.embedding: 'reused'` when it searched with an interim wording's embedding).
  * - `llm`: the language model, request to last token (`firstMs`: first token).
  * - `tool`: one tool call (`detail.name`).
  * - `tts`: text to speech, first text in to last audio out (`firstMs`: first audio).
