@@ -32,11 +32,15 @@ import { buildPhotoJpeg } from '../test/fixtures/media/image-fixtures.ts';
 import {
   benchArguments,
   humanOutput,
+  measurePairs,
+  medianRatio,
   numberOption,
   percentile,
   printChecks,
   printTable,
   summarize,
+  throughputMetric,
+  timed,
   writeResults,
   type Check,
   type Metric,
@@ -49,59 +53,9 @@ const imageRepetitions = numberOption(options, 'image-repetitions', 30);
 const databaseUrl = options.get('database-url');
 const out = humanOutput(json);
 
-/** Runs `ours` and `baseline` alternately (which goes first alternates too), after two warm-up runs of each. */
-async function measurePairs(
-  count: number,
-  ours: () => Promise<number>,
-  baseline: () => Promise<number>,
-): Promise<{ oursMs: number[]; baselineMs: number[] }> {
-  for (let index = 0; index < 2; index++) {
-    await baseline();
-    await ours();
-  }
-  const oursMs: number[] = [];
-  const baselineMs: number[] = [];
-  for (let index = 0; index < count; index++) {
-    if (index % 2 === 0) {
-      baselineMs.push(await baseline());
-      oursMs.push(await ours());
-    } else {
-      oursMs.push(await ours());
-      baselineMs.push(await baseline());
-    }
-  }
-  return { oursMs, baselineMs };
-}
-
-async function timed(work: () => Promise<unknown>): Promise<number> {
-  const started = performance.now();
-  await work();
-  return performance.now() - started;
-}
-
-/** The median of per-pair `baseline / ours` time ratios: ours' throughput as a fraction of the baseline's. */
-function medianRatio(baselineMs: readonly number[], oursMs: readonly number[]): number {
-  return percentile(
-    oursMs.map((ms, index) => (baselineMs[index] as number) / ms),
-    50,
-  );
-}
-
-/**
- * Pages per second at the median run and at the slow tail (the p95 of run
- * times, so "p95" is the lower throughput, as for latencies it is the higher).
- */
-function throughputMetric(name: string, runMs: readonly number[], ratio?: number): Metric {
-  const pagesPerSecond = (ms: number): number => Math.round((pageCount / (ms / 1000)) * 10) / 10;
-  return {
-    name,
-    value: pagesPerSecond(percentile(runMs, 50)),
-    unit: 'pages/s',
-    p50: pagesPerSecond(percentile(runMs, 50)),
-    p95: pagesPerSecond(percentile(runMs, 95)),
-    n: runMs.length,
-    ...(ratio === undefined ? {} : { ratio: Math.round(ratio * 1000) / 1000 }),
-  };
+/** Pages per second at the median run and at the slow tail (see {@link throughputMetric}). */
+function pagesMetric(name: string, runMs: readonly number[], ratio?: number): Metric {
+  return throughputMetric(name, 'pages/s', pageCount, runMs, ratio);
 }
 
 async function measurePdf(): Promise<{ metrics: Metric[]; checks: Check[] }> {
@@ -163,9 +117,9 @@ async function measurePdf(): Promise<{ metrics: Metric[]; checks: Check[] }> {
     );
     return {
       metrics: [
-        throughputMetric('ingest.pdf.pages_per_second', oursMs, ratio),
-        throughputMetric('ingest.pdf.pages_per_second_before_storage', beforeStorage, ratioBeforeStorage),
-        throughputMetric('ingest.pdf.pdf_parse_pages_per_second', baselineMs),
+        pagesMetric('ingest.pdf.pages_per_second', oursMs, ratio),
+        pagesMetric('ingest.pdf.pages_per_second_before_storage', beforeStorage, ratioBeforeStorage),
+        pagesMetric('ingest.pdf.pdf_parse_pages_per_second', baselineMs),
         summarize(
           'ingest.pdf.storage_ms',
           'ms',

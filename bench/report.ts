@@ -176,3 +176,68 @@ export async function writeResults(
   await mkdir(RESULTS_DIRECTORY, { recursive: true });
   await writeFile(path.join(RESULTS_DIRECTORY, `${benchName}.json`), `${lines}\n`);
 }
+
+/**
+ * Runs `ours` and `baseline` alternately (which goes first alternates too), after two
+ * warm-up runs of each, so machine noise hits both alike. Each returns its run's ms.
+ */
+export async function measurePairs(
+  count: number,
+  ours: () => Promise<number>,
+  baseline: () => Promise<number>,
+): Promise<{ oursMs: number[]; baselineMs: number[] }> {
+  for (let index = 0; index < 2; index++) {
+    await baseline();
+    await ours();
+  }
+  const oursMs: number[] = [];
+  const baselineMs: number[] = [];
+  for (let index = 0; index < count; index++) {
+    if (index % 2 === 0) {
+      baselineMs.push(await baseline());
+      oursMs.push(await ours());
+    } else {
+      oursMs.push(await ours());
+      baselineMs.push(await baseline());
+    }
+  }
+  return { oursMs, baselineMs };
+}
+
+/** Milliseconds `work` takes. */
+export async function timed(work: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await work();
+  return performance.now() - started;
+}
+
+/** The median of per-pair `baseline / ours` time ratios: ours' throughput as a fraction of the baseline's. */
+export function medianRatio(baselineMs: readonly number[], oursMs: readonly number[]): number {
+  return percentile(
+    oursMs.map((ms, index) => (baselineMs[index] as number) / ms),
+    50,
+  );
+}
+
+/**
+ * `amount` (pages, audio minutes) per second at the median run and at the slow tail (the
+ * p95 of run times, so "p95" is the lower throughput, as for latencies it is the higher).
+ */
+export function throughputMetric(
+  name: string,
+  unit: string,
+  amount: number,
+  runMs: readonly number[],
+  ratio?: number,
+): Metric {
+  const perSecond = (ms: number): number => Math.round((amount / (ms / 1000)) * 10) / 10;
+  return {
+    name,
+    value: perSecond(percentile(runMs, 50)),
+    unit,
+    p50: perSecond(percentile(runMs, 50)),
+    p95: perSecond(percentile(runMs, 95)),
+    n: runMs.length,
+    ...(ratio === undefined ? {} : { ratio: Math.round(ratio * 1000) / 1000 }),
+  };
+}

@@ -19,6 +19,7 @@ const BENCHMARKS: Record<string, { nodeFlags: string[] }> = {
   'barge-in': { nodeFlags: [] },
   retrieval: { nodeFlags: [] },
   ingest: { nodeFlags: [] },
+  transcription: { nodeFlags: [] },
   // Memory per session and after sessions end is read after a full garbage collection.
   capacity: { nodeFlags: ['--expose-gc'] },
   startup: { nodeFlags: [] },
