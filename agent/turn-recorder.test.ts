@@ -1,3 +1,4 @@
+import { llm } from '@livekit/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listMessages, listTurns, resolveUser } from '../db/index.ts';
 import type { TurnStage, TurnTimingsEvent } from '../protocol/index.ts';
@@ -5,6 +6,7 @@ import { flushTraces, startTracing, stopTracing, CONVERSATION_ID, TURN_ID } from
 import { startOtlpCollector, type OtlpCollector } from '../test/fakes/otlp-collector.ts';
 import { speak, speechFixture, VoiceHarness, waitFor } from '../test/support/voice-harness.ts';
 import { startTestServer, type TestServer } from '../web/server/test-server.ts';
+import { TurnRecorder } from './turn-recorder.ts';
 
 /** The fakes' latencies, ms: each must show up in its stage. */
 const LATENCY = { sttFinal: 900, embeddings: 200, llmFirstToken: 500, ttsFirstAudio: 300 };
@@ -150,5 +152,34 @@ describe('the flight recorder of a voice turn', () => {
     expect((llmSpan?.endMs ?? 0) - (llmSpan?.startMs ?? 0)).toBeCloseTo(duration(llm), -1);
     const session = spans.find((span) => span.name === 'agent_session');
     expect(session).toMatchObject({ parentSpanId: conversation?.spanId, traceId: conversation?.traceId });
+  });
+});
+
+describe('voice-to-voice when the framework has no figure for it', () => {
+  it('takes it from the playout start after the end of speech', () => {
+    const finished: { voiceToVoiceMs: number | null }[] = [];
+    const recorder = new TurnRecorder((turn) => finished.push(turn));
+    const endOfSpeech = 1_000_000_000_000;
+    const question = new llm.ChatMessage({
+      role: 'user',
+      content: ['what is the part number'],
+      metrics: { stoppedSpeakingAt: endOfSpeech / 1000 },
+    });
+    recorder.userMessage(question, 'voice');
+    recorder.onGenerationStarted(question.id, endOfSpeech + 200);
+    recorder.onFirstToken(endOfSpeech + 650);
+    // A loaded machine's VAD ran behind real time: the framework reports no e2eLatency.
+    recorder.assistantMessage(
+      new llm.ChatMessage({
+        role: 'assistant',
+        content: ['It is ZX-4471.'],
+        metrics: {
+          startedSpeakingAt: (endOfSpeech + 812) / 1000,
+          stoppedSpeakingAt: (endOfSpeech + 2000) / 1000,
+        },
+      }),
+    );
+    recorder.finishOpenTurn();
+    expect(finished.map((turn) => turn.voiceToVoiceMs)).toEqual([812]);
   });
 });

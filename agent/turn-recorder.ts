@@ -189,7 +189,11 @@ export class TurnRecorder {
     const playStart = seconds(message.metrics.startedSpeakingAt);
     const playEnd = seconds(message.metrics.stoppedSpeakingAt);
     if (playStart !== undefined) turn.add({ name: 'playout', start: playStart, end: playEnd ?? playStart });
-    const e2e = seconds(message.metrics.e2eLatency);
+    // The framework's own figure; when it has none (it can lose the end of user speech when
+    // the VAD runs behind real time on a loaded machine), playout start after the turn's start.
+    const e2e =
+      seconds(message.metrics.e2eLatency) ??
+      (playStart !== undefined && turn.startedAt !== undefined ? playStart - turn.startedAt : undefined);
     if (turn.modality === 'voice' && e2e !== undefined && turn.voiceToVoiceMs === null)
       turn.voiceToVoiceMs = e2e;
     const firstToken = turn.stages.find((stage) => stage.name === 'llm' && stage.first !== undefined)?.first;
