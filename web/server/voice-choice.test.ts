@@ -260,6 +260,24 @@ describe('choosing a voice with OpenAI-compatible text to speech', () => {
     expect(speechBodies().at(-1)).toMatchObject({ voice: 'nova', model: 'tts-1', response_format: 'pcm' });
   });
 
+  it('switches a live conversation from the next answer on: the next speech request carries the voice', async () => {
+    const browser = new TestBrowser(server.url);
+    await browser.postJson('/api/session');
+    const { socket } = await connect(browser);
+    const spokenIn = (text: string) =>
+      waitFor(
+        () => speechBodies().find((body) => body.input.includes(text))?.voice,
+        20_000,
+        `speech of "${text}"`,
+      );
+    await say(socket, 'In the old voice');
+    expect(await spokenIn('You said: In the old voice')).toBe('alloy');
+    expect((await choose(browser, 'sage')).status).toBe(200);
+    await say(socket, 'In the new voice');
+    expect(await spokenIn('You said: In the new voice')).toBe('sage');
+    socket.close();
+  });
+
   it('keeps the choice across a reconnect: the speech request carries the chosen voice', async () => {
     const browser = new TestBrowser(server.url);
     await browser.postJson('/api/session');
