@@ -179,14 +179,13 @@ export class ConversationUploads {
           ),
         );
         await attachUploadToDocument(database.pool, uploadId, document.documentId);
-        const title = safeFileName(document.title);
         this.emit({
           ...progress,
           stage: 'ready',
           percent: 100,
           message: recording ? `Listened to "${document.title}".` : `Read "${document.title}".`,
         });
-        this.say(recording ? recordingReadMessage(title) : documentReadMessage(title));
+        this.say(recording ? recordingReadMessage(document.title) : documentReadMessage(document.title));
       } catch (error) {
         await this.forget(uploadId);
         if (!this.cancel.signal.aborted) {

@@ -37,9 +37,38 @@ export function documentAcknowledgement(
   return kind === 'pdf' ? 'Got it, reading your PDF.' : 'Got it, reading your document.';
 }
 
-/** Spoken once a document is read. */
+/** Longest document title spoken, in characters: a title is the uploader's file name or PDF metadata. */
+export const SPOKEN_TITLE_CHARACTERS = 60;
+const UNTITLED = 'your document';
+
+/**
+ * A document's title as it may be said aloud. The title comes from whoever made the file
+ * (its name, its metadata), so it can be long, read like an instruction, or carry markup
+ * a speech synthesizer would act on (SSML tags): the extension goes, only letters, marks,
+ * digits, spaces and `.,'&-` stay (underscores and other separators become spaces), it is
+ * cut at a word boundary to {@link SPOKEN_TITLE_CHARACTERS}, and a title with no letter or
+ * digit left is "your document".
+ */
+export function spokenTitle(title: string): string {
+  const cleaned = title
+    .normalize('NFKC')
+    .replace(/\.[\p{L}\p{N}]{1,5}$/u, '')
+    .replace(/[^\p{L}\p{M}\p{N}.,'&-]+/gu, ' ')
+    .replace(/([.,'&-])\1+/g, '$1')
+    .trim()
+    .replace(/^[.,'&\s-]+|[.,'&\s-]+$/g, '');
+  if (!/[\p{L}\p{N}]/u.test(cleaned)) return UNTITLED;
+  if (cleaned.length <= SPOKEN_TITLE_CHARACTERS) return cleaned;
+  const cut = cleaned.slice(0, SPOKEN_TITLE_CHARACTERS + 1);
+  const space = cut.lastIndexOf(' ');
+  const capped =
+    space >= SPOKEN_TITLE_CHARACTERS / 2 ? cut.slice(0, space) : cut.slice(0, SPOKEN_TITLE_CHARACTERS);
+  return capped.replace(/[.,'&\s-]+$/, '');
+}
+
+/** Spoken once a document is read; the title is cleaned with {@link spokenTitle}. */
 export function documentReadMessage(title: string): string {
-  return `I have read ${title}. Ask me anything about it.`;
+  return `I have read ${spokenTitle(title)}. Ask me anything about it.`;
 }
 
 /** Spoken at once when a recording arrives: "Got it, a 42-minute recording; I'll listen to it." */
@@ -59,7 +88,7 @@ export function recordingAcknowledgement(durationMs: number, video: boolean): st
 
 /** Spoken once a recording is transcribed. */
 export function recordingReadMessage(title: string): string {
-  return `I've listened to ${title}. Ask me anything about it.`;
+  return `I've listened to ${spokenTitle(title)}. Ask me anything about it.`;
 }
 
 /** Spoken when a document could not be read. */

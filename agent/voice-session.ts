@@ -274,7 +274,10 @@ export async function startVoiceSession(
         userId: options.userId,
         conversationId,
         addImage: (image, fileName) => addUploadedImage(session.currentAgent, image, fileName),
-        say: (text) => session.say(text, { allowInterruptions: true }),
+        // Said for the user, kept out of the model's context: the notices name the file,
+        // whose name and metadata the uploader chose (the document itself reaches the
+        // model only as data, through search).
+        say: (text) => session.say(text, { allowInterruptions: true, addToChatCtx: false }),
         emit,
         logger,
       });
