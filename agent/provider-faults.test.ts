@@ -1,3 +1,4 @@
+import { voice as agents } from '@livekit/agents';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUser } from '../db/index.ts';
 import { metrics } from '../telemetry/metrics.ts';
@@ -65,6 +66,28 @@ describe('provider faults in a live conversation', () => {
     expect(spokenTexts().map((text) => text.trim())).toContain(APOLOGY);
     // Counted for GET /metrics, by provider and kind.
     expect(await providerErrors('llm')).toBeGreaterThan(llmErrorsBefore);
+    await voice.close();
+  });
+
+  it('speaks the apology to its end when the reply started before a spoken turn ended fails', async () => {
+    // The reply is generated while the end of the turn is still being decided; it fails
+    // (500 twice) and the apology starts while the framework completes that same turn,
+    // which interrupts the apology and reuses the failed reply. Without the apology said
+    // again, the turn got no whole answer or apology (in the soak: 2 spoken turns of 1182
+    // got no speech at all).
+    const { voice, input } = await harness.startSession(userId);
+    const says: agents.SpeechHandle[] = [];
+    voice.session.on(agents.AgentSessionEventTypes.SpeechCreated, (event) => {
+      if (event.source === 'say') says.push(event.speechHandle);
+    });
+    harness.openai.failNext('chat', { kind: 'status', status: 500 });
+    harness.openai.failNext('chat', { kind: 'status', status: 500 });
+    await speak(input, speechFixture('question-blue-valve'));
+    await waitFor(
+      () => says.some((handle) => handle.done() && !handle.interrupted),
+      20_000,
+      'an apology spoken to its end',
+    );
     await voice.close();
   });
 

@@ -14,7 +14,7 @@ import {
 import type { Embedder } from '../ingest/embeddings.ts';
 import { Assistant } from './assistant.ts';
 import type { ConversationEventListener } from '../protocol/index.ts';
-import { APOLOGY, ASSISTANT_INSTRUCTIONS, WEB_GREETING } from './instructions.ts';
+import { ASSISTANT_INSTRUCTIONS, WEB_GREETING } from './instructions.ts';
 import {
   instructionsForKey,
   PHONE_INSTRUCTIONS,
@@ -49,6 +49,7 @@ import { summarizeConversation } from './summary.ts';
 import { EventTextOutput } from './text-output.ts';
 import { observeConversation } from '../telemetry/conversation.ts';
 import { TranscriptRecorder } from './transcript-recorder.ts';
+import { ProviderFaults } from './provider-faults.ts';
 import { createTurnDetector, prewarmEndOfTurnModel } from './turn-detector.ts';
 import { TURN_TAKING } from './turn-taking/decision.ts';
 import type { TurnTakingDetector } from './turn-taking/detector.ts';
@@ -320,59 +321,5 @@ function createVisionClientOrWarn(config: Config, logger?: Logger): VisionModel 
   } catch (error) {
     logger?.warn({ err: error }, 'the vision model cannot be used; images are not captioned');
     return undefined;
-  }
-}
-
-/**
- * A provider that fails after its retries (HTTP 500, dropped socket, stall) becomes a
- * short spoken apology and an error event; the conversation goes on.
- */
-class ProviderFaults {
-  private session: voice.AgentSession | undefined;
-  /** The apology being spoken, if any: errors while it is pending are part of the same failure. */
-  private apology: voice.SpeechHandle | undefined;
-
-  constructor(
-    private readonly emit: ConversationEventListener,
-    private readonly logger: Logger | undefined,
-    private readonly onFailure: (provider: string, error: Error | undefined) => void,
-  ) {}
-
-  attach(session: voice.AgentSession): void {
-    this.session = session;
-    session.on(voice.AgentSessionEventTypes.Error, (event) => {
-      const error = event.error as { type?: string; recoverable?: boolean; error?: Error };
-      if (!error.recoverable) this.report(error.type ?? 'provider', error.error);
-    });
-    session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (event) => {
-      if (event.isFinal) this.userTurnStarted();
-    });
-  }
-
-  /**
-   * The user said or typed something new: a failure from here on belongs to their new
-   * turn and is owed its own apology, even while the previous one is still playing out
-   * (an interrupted apology can stay pending for a while).
-   */
-  userTurnStarted(): void {
-    this.apology = undefined;
-  }
-
-  report(provider: string, error: Error | undefined): void {
-    this.logger?.error({ err: error, provider }, 'provider failure in a live conversation');
-    this.onFailure(provider, error);
-    this.emit({
-      type: 'error',
-      message: 'The assistant had a problem with one of its services. Please try again.',
-    });
-    // One apology per failure: errors while one is still pending (a retry failing too,
-    // two providers failing together) share it. A time window would also swallow the
-    // apology owed to the next turn when that failed soon after (seen with 20 sessions).
-    if (!this.session || (this.apology && !this.apology.done())) return;
-    try {
-      this.apology = this.session.say(APOLOGY, { allowInterruptions: true, addToChatCtx: false });
-    } catch (sayError) {
-      this.logger?.warn({ err: sayError }, 'could not speak the apology');
-    }
   }
 }
