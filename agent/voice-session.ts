@@ -50,6 +50,7 @@ import { EventTextOutput } from './text-output.ts';
 import { observeConversation } from '../telemetry/conversation.ts';
 import { TranscriptRecorder } from './transcript-recorder.ts';
 import { ProviderFaults } from './provider-faults.ts';
+import { releaseFreedMemorySoon } from './release-memory.ts';
 import { createTurnDetector, prewarmEndOfTurnModel } from './turn-detector.ts';
 import { TURN_TAKING } from './turn-taking/decision.ts';
 import type { TurnTakingDetector } from './turn-taking/detector.ts';
@@ -308,6 +309,8 @@ export async function startVoiceSession(
             : undefined;
         if (summary) await knowledge.remember(summary, 'summary', conversationId).catch(() => undefined);
         await endConversation(database.pool, conversationId, summary ?? null);
+        // What the session's native parts freed stays with the allocator unless asked for.
+        releaseFreedMemorySoon();
       })();
       return closing;
     },
