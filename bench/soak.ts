@@ -16,7 +16,9 @@
  * Text-to-speech faults are not injected: the apology after a dropped ElevenLabs socket
  * is a known defect (agent/provider-faults.test.ts), so it would fail every run.
  */
+import { execFile } from 'node:child_process';
 import { setMaxListeners } from 'node:events';
+import { promisify } from 'node:util';
 import { eraseUser, listMessages } from '../db/index.ts';
 import { APOLOGY } from '../agent/instructions.ts';
 import { buildProsePdf, reportPageText } from '../test/fixtures/ingest/prose-pdf.ts';
@@ -33,11 +35,14 @@ import {
 } from './report.ts';
 import type { Check, Metric } from './report.ts';
 import { VoiceRig, type RigSession } from './voice-rig.ts';
+import { memoryMap } from './memory-map.ts';
+import { PGlite } from '@electric-sql/pglite';
 import { QUESTIONS } from './voice-script.ts';
 
 const { json, options } = benchArguments();
 const sessions = numberOption(options, 'sessions', 20);
 const minutes = numberOption(options, 'minutes', 5);
+const rounds = numberOption(options, 'rounds', 1);
 const random = seededRandom(numberOption(options, 'seed', 7));
 const out = humanOutput(json);
 const collectGarbage = (globalThis as { gc?: () => void }).gc;
@@ -84,12 +89,59 @@ function clearFakeRecords(fakes: NonNullable<VoiceRig['fakes']>): void {
     records.length = 0;
 }
 
-const memory = () => {
+// The embedded database's WASM memory (it can grow, never shrink): watched, not changed.
+const databases: PGlite[] = [];
+const createDatabase = PGlite.create.bind(PGlite);
+PGlite.create = (async (...args: Parameters<typeof PGlite.create>) => {
+  const database = await createDatabase(...args);
+  databases.push(database);
+  return database;
+}) as typeof PGlite.create;
+const wasmBytes = () =>
+  databases.reduce(
+    (sum, database) =>
+      sum + ((database as unknown as { mod?: { HEAPU8?: Uint8Array } }).mod?.HEAPU8?.byteLength ?? 0),
+    0,
+  );
+/** After a full collection, and the release of freed memory that follows one (agent/release-memory.ts). */
+const memory = async () => {
   collectGarbage();
   collectGarbage();
-  return process.memoryUsage();
+  await sleep(2_500);
+  return { ...process.memoryUsage(), wasm: wasmBytes(), map: memoryMap() };
 };
+const describeMemory = (label: string, m: Awaited<ReturnType<typeof memory>>) => {
+  const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
+  process.stderr.write(
+    `memory ${label}: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} wasmMemory ${mb(m.wasm)} | ` +
+      Object.entries(m.map)
+        .map(([key, value]) => `${key} ${mb(value)}`)
+        .join(' ') +
+      '\n',
+  );
+};
+/**
+ * Asks glibc to give free heap memory back (malloc_trim(0), called in this process by gdb,
+ * which must be installed): what RSS drops by was free memory the allocator held.
+ */
+async function afterMallocTrim(): ReturnType<typeof memory> {
+  await promisify(execFile)('gdb', ['-p', String(process.pid), '-batch', '-ex', 'call (int)malloc_trim(0)'], {
+    timeout: 120_000,
+  });
+  return memory();
+}
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the text-to-speech fake was given `text` (any session); false after the turn deadline. */
+async function spokenSince(rig: VoiceRig, text: string): Promise<boolean> {
+  const deadline = Date.now() + TURN_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    const contexts = rig.fakes?.elevenlabs.connections.flatMap((connection) => connection.contexts) ?? [];
+    if (contexts.some((context) => context.text.includes(text))) return true;
+    await sleep(100);
+  }
+  return false;
+}
 
 /** Waits for voiced agent audio after `since` (answer or apology); false on the deadline. */
 async function heardSince(session: RigSession, since: number): Promise<boolean> {
@@ -104,28 +156,83 @@ async function heardSince(session: RigSession, since: number): Promise<boolean> 
   return false;
 }
 
+/** Per turn of a conversation that lost or left a turn: what the session reported in its window. */
+function diagnose(
+  index: number,
+  sent: { since: number; kind: string; upload: boolean }[],
+  records: RigSession['records'],
+  saved: { role: string; text: string; modality: string; createdAt?: Date }[],
+): void {
+  const start = sent[0]?.since ?? 0;
+  process.stderr.write(
+    `--- conversation ${index}: ${sent.length} turns, ${saved.filter((m) => m.role === 'user').length} user messages saved\n`,
+  );
+  for (const [turn, { since, kind, upload }] of sent.entries()) {
+    const end = sent[turn + 1]?.since ?? Infinity;
+    const inWindow = records.filter((record) => record.at >= since && record.at < end);
+    const line = inWindow
+      .map((record) => {
+        const t = ((record.at - start) / 1000).toFixed(1);
+        if (record.kind === 'user-state' || record.kind === 'agent-state')
+          return `${t} ${record.kind[0]}:${record.state}`;
+        if (record.kind === 'final-transcript') return `${t} FINAL(${record.text.length})`;
+        if (record.kind === 'speech-created') return `${t} speech:${record.source}`;
+        if (record.kind === 'turn-decision') return `${t} decision:${record.verdict}`;
+        if (record.kind === 'false-interruption') return `${t} false-interruption`;
+        return '';
+      })
+      .filter(Boolean)
+      .join(' | ');
+    const savedHere = saved.filter(
+      (message) =>
+        message.role === 'user' &&
+        message.createdAt &&
+        +message.createdAt >= since &&
+        +message.createdAt < end,
+    );
+    process.stderr.write(
+      `  saved ${savedHere.map((m) => `${m.modality}:${m.text.length}@${((+m.createdAt! - start) / 1000).toFixed(1)}`).join(',')}\n`,
+    );
+    process.stderr.write(
+      `turn ${turn + 1} ${kind}${upload ? '+upload' : ''} at ${((since - start) / 1000).toFixed(1)}: ${line}\n`,
+    );
+  }
+}
+
 async function conversation(rig: VoiceRig, index: number, until: number): Promise<void> {
   const userId = await rig.user(`soak-${index}-${Date.now()}`);
   const session = await rig.startSession(userId);
   const typed: string[] = [];
+  const sent: { since: number; kind: string; upload: boolean }[] = [];
   let turns = 0;
   try {
     while (Date.now() < until) {
-      const since = Date.now();
       const roll = random();
-      if (roll < 0.15 && rig.fakes) {
+      const fault =
+        roll < 0.15
+          ? random() < 0.5
+            ? ({ kind: 'status', status: 500 } as const)
+            : ({ kind: 'stall' } as const)
+          : undefined;
+      if (roll > 0.9) {
+        // An upload is not a turn: its notices ("Got it, reading...", then "I have read
+        // notes-...") are let finish first, or the turn after it would count them as its
+        // answer and the next utterance would join the unanswered one (as a person's would).
+        tally.uploads++;
+        const name = `notes-${index}-${turns}`;
+        const read = await session.voice
+          .receiveUpload({ bytes: PDF, fileName: `${name}.pdf` })
+          .then(() => spokenSince(rig, `I have read ${name}.`))
+          .catch(() => false);
+        if (!read) tally.uploadsFailed++;
+        else await heardSince(session, Date.now() - 100);
+      }
+      const since = Date.now();
+      if (fault && rig.fakes) {
         // The request and its one retry both fail: the turn must get a spoken apology.
-        const fault =
-          random() < 0.5 ? ({ kind: 'status', status: 500 } as const) : ({ kind: 'stall' } as const);
         rig.fakes.openai.failNext('chat', fault);
         rig.fakes.openai.failNext('chat', fault);
         tally.faults++;
-      }
-      if (roll > 0.9) {
-        tally.uploads++;
-        await session.voice
-          .receiveUpload({ bytes: PDF, fileName: `notes-${index}-${turns}.pdf` })
-          .catch(() => tally.uploadsFailed++);
       }
       let kind: string;
       if (random() < 0.5) {
@@ -140,6 +247,7 @@ async function conversation(rig: VoiceRig, index: number, until: number): Promis
         tally.spoken++;
       }
       turns++;
+      sent.push({ since, kind, upload: roll > 0.9 });
       if (await heardSince(session, since)) tally.turnMs.push(Date.now() - since);
       else tally.silent.push({ session: index, turn: turns, kind });
     }
@@ -151,6 +259,11 @@ async function conversation(rig: VoiceRig, index: number, until: number): Promis
   for (const text of typed) if (!userTexts.includes(text)) tally.lostTranscripts.push(text);
   if (userTexts.length < turns)
     tally.lostTranscripts.push(`conversation ${index}: ${userTexts.length} of ${turns} user turns saved`);
+  if (
+    process.env.SOAK_DIAGNOSE &&
+    (userTexts.length < turns || tally.silent.some((s) => s.session === index))
+  )
+    diagnose(index, sent, session.records, saved);
   if (index % 4 === 0) {
     await eraseUser(rig.database, userId, rig.config.database.uploadsDirectory);
     tally.erasures++;
@@ -163,20 +276,34 @@ try {
   // Warm-up: one short conversation, so the baseline includes loaded code and models.
   await conversation(rig, -1, Date.now() + 20_000);
   clearFakeRecords(fakes);
-  const baseline = memory();
+  const baseline = await memory();
+  describeMemory('baseline', baseline);
   const started = Date.now();
-  const until = started + minutes * 60_000;
   let peak = 0;
+  let apologies = 0;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 1_000);
-  await Promise.all(Array.from({ length: sessions }, (_, index) => conversation(rig, index, until)));
+  // Round 2 onwards shows whether what round 1 kept is a high-water mark or grows.
+  const afterRounds: Awaited<ReturnType<typeof memory>>[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const until = Date.now() + minutes * 60_000;
+    await Promise.all(
+      Array.from({ length: sessions }, (_, index) => conversation(rig, round * sessions + index, until)),
+    );
+    apologies += fakes.elevenlabs.connections
+      .flatMap((connection) => connection.contexts)
+      .filter((context) => context.text.includes(APOLOGY.slice(0, 24))).length;
+    clearFakeRecords(fakes);
+    // Past the release of freed memory that the last session's end scheduled (agent/release-memory.ts).
+    await sleep(6_000);
+    afterRounds.push(await memory());
+    describeMemory(`after round ${round + 1}`, afterRounds.at(-1)!);
+  }
   clearInterval(sampler);
   const durationMs = Date.now() - started;
-  const apologies = fakes.elevenlabs.connections
-    .flatMap((connection) => connection.contexts)
-    .filter((context) => context.text.includes(APOLOGY.slice(0, 24))).length;
-  clearFakeRecords(fakes);
-  await sleep(2_000);
-  const after = memory();
+  const after = afterRounds.at(-1)!;
+  // Diagnosis: memory the allocator keeps free (returned by malloc_trim) is not a leak.
+  const trimmed = options.has('trim-probe') ? await afterMallocTrim() : undefined;
+  if (trimmed) describeMemory('after malloc_trim(0)', trimmed);
   const rssRatio = after.rss / baseline.rss;
   const turns = tally.typed + tally.spoken;
 
