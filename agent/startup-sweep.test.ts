@@ -39,6 +39,7 @@ describe('the sweep at start', () => {
       removedUploads: 1,
       endedConversations: 1,
       removedFiles: 2,
+      compactedTables: [],
     });
     expect(await readdir(uploads)).toEqual(['photo.png']);
     const { rows } = await pool.query<{ file_name: string }>('select file_name from uploads');
@@ -53,6 +54,7 @@ describe('the sweep at start', () => {
       removedUploads: 0,
       endedConversations: 0,
       removedFiles: 0,
+      compactedTables: [],
     });
   });
 });

@@ -69,8 +69,16 @@ export async function serve(
     // half done (uploads never read, conversations never ended) is cleared now.
     if (!config.database.url) {
       const processStart = new Date(Date.now() - process.uptime() * 1000);
-      const swept = await sweepAfterCrash(database, config.database.uploadsDirectory, processStart);
-      if (swept.removedUploads + swept.endedConversations + swept.removedFiles > 0) {
+      const swept = await sweepAfterCrash(
+        database,
+        config.database.uploadsDirectory,
+        processStart,
+        config.database.dataDir,
+      );
+      if (
+        swept.removedUploads + swept.endedConversations + swept.removedFiles + swept.compactedTables.length >
+        0
+      ) {
         logger.info(swept, 'cleared what an earlier process left half done');
       }
     }

@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { eraseUser } from './index.ts';
+import { DeferredCompaction, eraseUser, pendingCompactionFile } from './index.ts';
+import { existsSync } from 'node:fs';
+import { sweepAfterCrash } from '../agent/startup-sweep.ts';
+import { openDatabase } from './connection.ts';
 import { populatePerson } from './erase-test-data.ts';
 import { backends, createTestDatabase, type TestDatabase } from '../test/support/database.ts';
 
@@ -91,4 +94,74 @@ describe.each(backends)('erasure leaves nothing in the database files on %s', (b
       expect(statistics.filter((row) => row.text.includes(ERASED))).toEqual([]);
     },
   );
+});
+
+describe('erasure on the embedded database while conversations are live', () => {
+  /** Two people, the erased one with the marker everywhere; compaction deferred for every table. */
+  async function erasedWhileBusy() {
+    const test = await createTestDatabase('embedded', DIMENSIONS);
+    const uploadsDirectory = path.join(test.dataDir, 'uploads');
+    await mkdir(uploadsDirectory, { recursive: true });
+    const common = { uploadsDirectory, dimensions: DIMENSIONS };
+    const erasedId = await populatePerson(test.database.pool, {
+      ...common,
+      marker: ERASED,
+      phone: '+15550000021',
+    });
+    await populatePerson(test.database.pool, { ...common, marker: KEPT, phone: '+15550000022' });
+    await test.database.pool.query('checkpoint');
+    const idle = { now: false };
+    const file = pendingCompactionFile(test.dataDir);
+    const deferred = new DeferredCompaction(test.database.pool, file, () => idle.now);
+    // Every table counts as large here: all of the compaction waits.
+    const receipt = await eraseUser(test.database, erasedId, uploadsDirectory, {
+      deferred,
+      immediateBytes: 0,
+    });
+    return { test, idle, file, deferred, receipt };
+  }
+
+  it('compacts large tables once no conversation is live: nothing of the erased text is left then', async () => {
+    const { test, idle, file, deferred, receipt } = await erasedWhileBusy();
+    try {
+      expect(receipt.compactionDeferred).toEqual(expect.arrayContaining(['chunks', 'messages', 'memories']));
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual(
+        expect.arrayContaining(receipt.compactionDeferred),
+      );
+      // While busy it waits (the rows are gone, their bytes not yet).
+      await deferred.runIfIdle();
+      expect((await filesContaining(test.dataDir, ERASED)).length).toBeGreaterThan(0);
+      idle.now = true;
+      await deferred.runIfIdle();
+      expect(await filesContaining(test.dataDir, ERASED)).toEqual([]);
+      expect(existsSync(file)).toBe(false);
+      expect(deferred.waiting).toEqual([]);
+    } finally {
+      deferred.stop();
+      await test.cleanup();
+    }
+  });
+
+  it('leaves what still waits to the next start, which compacts it before serving', async () => {
+    const { test, file, deferred, receipt } = await erasedWhileBusy();
+    deferred.stop();
+    await test.database.close();
+    expect(existsSync(file)).toBe(true);
+    const reopened = await openDatabase({ dataDir: test.dataDir, embeddingDimensions: DIMENSIONS });
+    try {
+      const swept = await sweepAfterCrash(
+        reopened,
+        path.join(test.dataDir, 'uploads'),
+        new Date(0),
+        test.dataDir,
+      );
+      expect([...swept.compactedTables].sort()).toEqual([...receipt.compactionDeferred].sort());
+      expect(await filesContaining(test.dataDir, ERASED)).toEqual([]);
+      expect((await filesContaining(test.dataDir, KEPT)).length).toBeGreaterThan(0);
+      expect(existsSync(file)).toBe(false);
+    } finally {
+      await reopened.close();
+      await rm(test.dataDir, { recursive: true, force: true });
+    }
+  });
 });

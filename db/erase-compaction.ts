@@ -42,16 +42,23 @@ export async function compactErasedTables(
     await pool.query(`vacuum (analyze) ${list}`);
     return;
   }
+  // One statement at a time, with the event loop let run in between: PGlite runs each on
+  // this thread, and a chain of awaited PGlite queries never yields to timers or sockets
+  // by itself, so without this the whole compaction would be one stall.
+  const step = async (sql: string) => {
+    await pool.query(sql);
+    await new Promise((resolve) => setImmediate(resolve));
+  };
   // Default maintenance memory on purpose: PGlite's WebAssembly memory grows to what a
   // statement needs and never shrinks, and 256 MB made no measurable difference here.
-  await pool.query(`vacuum full ${list}`);
+  for (const table of tables) await step(`vacuum full ${table}`);
   if (await hasStatistics(pool, tables)) {
-    await pool.query(`analyze ${list}`);
-    await pool.query('vacuum full pg_statistic');
+    await step(`analyze ${list}`);
+    await step('vacuum full pg_statistic');
   }
-  await pool.query('set wal_recycle = off');
-  await pool.query('select pg_switch_wal()');
-  await pool.query('checkpoint');
+  await step('set wal_recycle = off');
+  await step('select pg_switch_wal()');
+  await step('checkpoint');
 }
 
 /** Whether ANALYZE ever ran on one of the tables (PGlite has no autovacuum, so rarely). */
@@ -61,4 +68,26 @@ async function hasStatistics(pool: pg.Pool, tables: readonly string[]): Promise<
     [tables],
   );
   return rows[0]?.found === true;
+}
+
+/**
+ * Splits tables into those small enough to compact now (total size, with indexes and
+ * TOAST, at most `limitBytes`) and the rest, largest last.
+ */
+export async function splitByCompactionCost(
+  pool: pg.Pool,
+  tables: readonly string[],
+  limitBytes: number,
+): Promise<{ now: string[]; later: string[] }> {
+  if (tables.length === 0) return { now: [], later: [] };
+  const { rows } = await pool.query<{ name: string; bytes: string }>(
+    `select relname as name, pg_total_relation_size(oid) as bytes
+       from pg_class where relnamespace = current_schema()::regnamespace and relname = any($1)
+      order by pg_total_relation_size(oid)`,
+    [tables],
+  );
+  const now: string[] = [];
+  const later: string[] = [];
+  for (const row of rows) (Number(row.bytes) <= limitBytes ? now : later).push(row.name);
+  return { now, later };
 }

@@ -21,6 +21,11 @@ export * from './queries/conversations.ts';
 export * from './queries/documents.ts';
 export * from './queries/uploads.ts';
 export * from './queries/erase.ts';
+export {
+  DeferredCompaction,
+  IMMEDIATE_COMPACTION_BYTES,
+  pendingCompactionFile,
+} from './deferred-compaction.ts';
 export * from './queries/account-links.ts';
 export * from './queries/turns.ts';
 export * from './queries/orphans.ts';

@@ -1,7 +1,8 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Database } from '../connection.ts';
-import { compactErasedTables } from '../erase-compaction.ts';
+import { compactErasedTables, splitByCompactionCost } from '../erase-compaction.ts';
+import { IMMEDIATE_COMPACTION_BYTES, type DeferredCompaction } from '../deferred-compaction.ts';
 import { transaction } from '../transaction.ts';
 
 /** What an erasure removed. Holds no personal data: no user id, no identities, no names. */
@@ -12,8 +13,18 @@ export interface ErasureReceipt {
   filesDeleted: number;
   /** Files that could not be removed (paths inside the uploads folder, named by upload id). */
   filesNotDeleted: string[];
-  /** How long making the deleted rows unreadable from the database's files took. */
+  /** How long making the deleted rows unreadable from the database's files took (the part done now). */
   compactionMs: number;
+  /** Tables whose compaction waits until no conversation is live (embedded database, large tables). */
+  compactionDeferred: string[];
+}
+
+/** How an erasure compacts: all at once (default), or large tables later, when idle. */
+export interface EraseOptions {
+  /** Embedded database only: large tables are handed to it instead of compacted now. */
+  deferred?: DeferredCompaction;
+  /** Largest table compacted now when `deferred` is given (default {@link IMMEDIATE_COMPACTION_BYTES}). */
+  immediateBytes?: number;
 }
 
 /**
@@ -39,6 +50,8 @@ const TABLES_BY_USER_COLUMN: readonly [table: string, column: string][] = [
  * Erases everything about a user: every row in every table and every uploaded file
  * on disk, in one transaction, and records a receipt; then compacts the tables that
  * lost rows so the database's files no longer hold them ({@link compactErasedTables}).
+ * With `options.deferred` (the server, on the embedded database), tables too large to
+ * rewrite without stalling live conversations are compacted once none is live.
  * Shared documents stay. Erasing an unknown user succeeds with zero counts.
  *
  * @param uploadsDirectory folder that upload paths are relative to.
@@ -47,6 +60,7 @@ export async function eraseUser(
   database: Pick<Database, 'pool' | 'kind'>,
   userId: string,
   uploadsDirectory: string,
+  options: EraseOptions = {},
 ): Promise<ErasureReceipt> {
   const { receipt, files } = await transaction(database.pool, async (client) => {
     const { rows: fileRows } = await client.query<{ path: string }>(
@@ -71,6 +85,7 @@ export async function eraseUser(
         filesDeleted: 0,
         filesNotDeleted: [] as string[],
         compactionMs: 0,
+        compactionDeferred: [] as string[],
       },
       files: fileRows.map((file) => file.path),
     };
@@ -94,7 +109,17 @@ export async function eraseUser(
     .filter(([, count]) => count > 0)
     .map(([table]) => table);
   const started = performance.now();
-  await compactErasedTables(database.pool, database.kind, touched);
+  const { now, later } =
+    options.deferred && database.kind === 'embedded'
+      ? await splitByCompactionCost(
+          database.pool,
+          touched,
+          options.immediateBytes ?? IMMEDIATE_COMPACTION_BYTES,
+        )
+      : { now: touched, later: [] };
+  await compactErasedTables(database.pool, database.kind, now);
   receipt.compactionMs = Math.round(performance.now() - started);
+  if (later.length > 0) await options.deferred?.defer(later);
+  receipt.compactionDeferred = later;
   return receipt;
 }

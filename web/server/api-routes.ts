@@ -8,6 +8,7 @@ import {
   pingDatabase,
   resolveUser,
   type Database,
+  type DeferredCompaction,
 } from '../../db/index.ts';
 import { metrics } from '../../telemetry/metrics.ts';
 import {
@@ -35,6 +36,8 @@ export interface ApiRouteOptions {
   registry: ConversationRegistry;
   /** What keeps the assistant from answering (no model provider configured); empty when usable. */
   problems: readonly string[];
+  /** Embedded database: large tables' compaction after an erasure waits until no conversation is live. */
+  deferredCompaction?: DeferredCompaction | undefined;
 }
 
 const accessSchema = z.object({ key: z.string().min(1).max(1000) });
@@ -45,7 +48,7 @@ const eraseSchema = z.object({ confirm: z.literal(true) });
  * plugin (access key and identity already checked: see api-guards.ts).
  */
 export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions): void {
-  const { config, database, registry, problems } = options;
+  const { config, database, registry, problems, deferredCompaction } = options;
 
   app.post(
     '/session',
@@ -101,7 +104,12 @@ export function registerApiRoutes(app: FastifyInstance, options: ApiRouteOptions
             .map((entry) => entry.disconnect(CloseCode.goingAway, 'erased at your request')),
         );
       }
-      const receipt = await eraseUser(database, userId ?? NOBODY, config.database.uploadsDirectory);
+      const receipt = await eraseUser(
+        database,
+        userId ?? NOBODY,
+        config.database.uploadsDirectory,
+        deferredCompaction ? { deferred: deferredCompaction } : {},
+      );
       // A fresh identity: this browser is a stranger from now on.
       issueBrowserId(request, reply);
       const body: EraseResponse = {

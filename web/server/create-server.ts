@@ -7,7 +7,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/load.ts';
-import type { Database } from '../../db/index.ts';
+import { DeferredCompaction, pendingCompactionFile, type Database } from '../../db/index.ts';
 import { accessKeyGuard, identityGuard, type AccessGuardOptions } from './api-guards.ts';
 import {
   registerAccessRoute,
@@ -64,6 +64,16 @@ export interface WebServer {
 export async function createWebServer(options: WebServerOptions): Promise<WebServer> {
   const { config, database, logger } = options;
   const registry = new ConversationRegistry();
+  // PGlite rewrites tables on this thread: big ones wait until no conversation is live.
+  const deferredCompaction =
+    database.kind === 'embedded'
+      ? new DeferredCompaction(
+          database.pool,
+          pendingCompactionFile(config.database.dataDir),
+          () => registry.size === 0,
+          (error) => logger?.error({ err: error }, 'could not compact after an erasure; retried when idle'),
+        )
+      : undefined;
   const app = Fastify({
     ...(logger ? { loggerInstance: logger as FastifyBaseLogger } : { logger: false }),
     // Requests are not logged one by one; failures are (see the error handler).
@@ -125,7 +135,13 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
       await api.register(async (guarded) => {
         guarded.addHook('onRequest', accessKeyGuard(guard));
         guarded.addHook('onRequest', identityGuard());
-        registerApiRoutes(guarded, { config, database, registry, problems: options.problems });
+        registerApiRoutes(guarded, {
+          config,
+          database,
+          registry,
+          problems: options.problems,
+          deferredCompaction,
+        });
         registerVoiceRoutes(guarded, { config, database, registry, ...(logger ? { logger } : {}) });
         registerUploadRoute(guarded, { config, database, registry, ...(logger ? { logger } : {}) });
         await registerRecordingRoute(guarded, { config, database });
@@ -170,6 +186,8 @@ export async function createWebServer(options: WebServerOptions): Promise<WebSer
     registry,
     async close() {
       await Promise.all(registry.all().map((entry) => entry.disconnect(1001, 'the server is shutting down')));
+      // What still waits is in its file: the next start compacts it before serving.
+      deferredCompaction?.stop();
       await app.close();
     },
   };
