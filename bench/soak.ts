@@ -113,7 +113,7 @@ const memory = async () => {
 const describeMemory = (label: string, m: Awaited<ReturnType<typeof memory>>) => {
   const mb = (bytes: number) => Math.round(bytes / 2 ** 20);
   process.stderr.write(
-    `memory ${label}: rss ${mb(m.rss)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} wasmMemory ${mb(m.wasm)} | ` +
+    `memory ${label}: rss ${mb(m.rss)} heapTotal ${mb(m.heapTotal)} heapUsed ${mb(m.heapUsed)} external ${mb(m.external)} wasmMemory ${mb(m.wasm)} | ` +
       Object.entries(m.map)
         .map(([key, value]) => `${key} ${mb(value)}`)
         .join(' ') +
@@ -132,12 +132,17 @@ async function afterMallocTrim(): ReturnType<typeof memory> {
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Waits until the text-to-speech fake was given `text` (any session); false after the turn deadline. */
-async function spokenSince(rig: VoiceRig, text: string): Promise<boolean> {
+/** How many texts given to the text-to-speech fake (any session) contain `text`. */
+function spokenCount(rig: VoiceRig, text: string): number {
+  const contexts = rig.fakes?.elevenlabs.connections.flatMap((connection) => connection.contexts) ?? [];
+  return contexts.filter((context) => context.text.includes(text)).length;
+}
+
+/** Waits until more than `before` texts given to the TTS fake contain `text`; false after the turn deadline. */
+async function spokenMore(rig: VoiceRig, text: string, before: number): Promise<boolean> {
   const deadline = Date.now() + TURN_DEADLINE_MS;
   while (Date.now() < deadline) {
-    const contexts = rig.fakes?.elevenlabs.connections.flatMap((connection) => connection.contexts) ?? [];
-    if (contexts.some((context) => context.text.includes(text))) return true;
+    if (spokenCount(rig, text) > before) return true;
     await sleep(100);
   }
   return false;
@@ -220,9 +225,12 @@ async function conversation(rig: VoiceRig, index: number, until: number): Promis
         // answer and the next utterance would join the unanswered one (as a person's would).
         tally.uploads++;
         const name = `notes-${index}-${turns}`;
+        // The same bytes again are not read again: the notice names the first upload's title.
+        const notice = `I have read notes-${index}-`;
+        const before = spokenCount(rig, notice);
         const read = await session.voice
           .receiveUpload({ bytes: PDF, fileName: `${name}.pdf` })
-          .then(() => spokenSince(rig, `I have read ${name}.`))
+          .then(() => spokenMore(rig, notice, before))
           .catch(() => false);
         if (!read) tally.uploadsFailed++;
         else await heardSince(session, Date.now() - 100);
