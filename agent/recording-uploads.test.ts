@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { spokenTitle } from './instructions.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveUser } from '../db/index.ts';
 import { citationLabel } from '../protocol/index.ts';
@@ -75,7 +76,7 @@ describe('a recording uploaded mid-conversation', () => {
         message: `Listened to "${name}".`,
       });
       await waitFor(
-        () => spoken().some((text) => text.includes(`I've listened to ${name}.`)),
+        () => spoken().some((text) => text.includes(`I've listened to ${spokenTitle(name)}.`)),
         10_000,
         'the spoken "I\'ve listened to"',
       );

@@ -46,7 +46,7 @@ describe('a recording uploaded through the page, and played back from a citation
         message.type === 'upload_progress' && message.uploadId === body.uploadId && message.stage === 'ready',
     );
     expect(conversations.started.at(-1)?.spoken.at(-1)).toBe(
-      "I've listened to meeting.ogg. Ask me anything about it.",
+      "I've listened to meeting. Ask me anything about it.",
     );
     const { rows } = await server.test.database.pool.query<{ document_id: string }>(
       'select document_id from uploads where id = $1',
