@@ -279,7 +279,11 @@ export async function startVoiceSession(
         // Said for the user, kept out of the model's context: the notices name the file,
         // whose name and metadata the uploader chose (the document itself reaches the
         // model only as data, through search).
-        say: (text) => session.say(text, { allowInterruptions: true, addToChatCtx: false }),
+        say: (text) => {
+          session.say(text, { allowInterruptions: true, addToChatCtx: false });
+          // Out of the context, so the page is told directly (it shows the notice as a line).
+          emit({ type: 'transcript', role: 'assistant', text, final: true });
+        },
         emit,
         logger,
       });

@@ -84,7 +84,7 @@ describe.skipIf(PLAN.action === 'skip')('a recording in the page', () => {
       });
       const line = (text: string) => page.locator('li.line.assistant[data-final="true"]', { hasText: text });
       await line("Got it, a 6-second recording; I'll listen to it.").waitFor({ timeout: 20_000 });
-      await line("I've listened to meeting.ogg.").waitFor({ timeout: 30_000 });
+      await line("I've listened to meeting.").waitFor({ timeout: 30_000 });
 
       await page.locator('#text-input').fill('What does the recording say?');
       await page.locator('#text-input').press('Enter');
