@@ -1,4 +1,4 @@
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { wavFromPcm } from '../media/index.ts';
 import type { VoiceOption } from '../protocol/index.ts';
 import type { VoiceLibrary } from './voice-library.ts';
@@ -23,16 +23,24 @@ const PREVIEW_SAMPLE_RATE = 24_000;
  * ElevenLabs SDK: `GET /v2/voices`, paged, and samples from `POST /v1/text-to-speech/{id}`.
  */
 export function elevenLabsVoices(options: ElevenLabsVoicesOptions): VoiceLibrary {
-  const client = new ElevenLabsClient({
-    apiKey: options.apiKey,
-    ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
-    timeoutInSeconds: 15,
-    maxRetries: 1,
-  });
+  // The SDK takes about 0.6 s to import: loaded when a voice list or preview is first
+  // asked for, not at every start of the server.
+  let loaded: Promise<ElevenLabsClient> | undefined;
+  const sdk = () =>
+    (loaded ??= import('@elevenlabs/elevenlabs-js').then(
+      ({ ElevenLabsClient }) =>
+        new ElevenLabsClient({
+          apiKey: options.apiKey,
+          ...(options.baseUrl ? { baseUrl: options.baseUrl } : {}),
+          timeoutInSeconds: 15,
+          maxRetries: 1,
+        }),
+    ));
   return {
     provider: 'elevenlabs',
     defaultVoiceId: options.defaultVoiceId,
     async list() {
+      const client = await sdk();
       const voices: VoiceOption[] = [];
       let nextPageToken: string | undefined;
       for (let page = 0; page < MAX_PAGES; page++) {
@@ -54,6 +62,7 @@ export function elevenLabsVoices(options: ElevenLabsVoicesOptions): VoiceLibrary
       return voices;
     },
     async synthesizeSample(voiceId, text) {
+      const client = await sdk();
       const stream = await client.textToSpeech.convert(voiceId, {
         text,
         modelId: options.model,
