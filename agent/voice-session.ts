@@ -65,6 +65,9 @@ export interface SharedModels {
 export async function loadSharedModels(): Promise<SharedModels> {
   initializeAgentsLogging();
   const vad = await silero.VAD.load({ minSilenceDuration: TURN_TAKING.vadMinSilenceMs });
+  // Every live session adds a metrics listener to the shared VAD (removed at its close):
+  // more than 10 sessions is normal, not a leak.
+  vad.setMaxListeners(0);
   prewarmEndOfTurnModel();
   return { vad };
 }
