@@ -88,14 +88,6 @@ export async function serve(
     );
     let models: Promise<SharedModels> | undefined;
     const loadModels = () => (models ??= loadSharedModels());
-    // Loading VAD and end-of-turn weights takes a moment: do it before the first visitor.
-    if (!config.livekit && problems.length === 0) {
-      loadModels().catch((error: unknown) => logger.error({ err: error }, 'could not load the voice models'));
-      // a reader process's first PDF loads pdf.js (about a second): pay it now, not at the first upload.
-      void warmUpPdfReading(reader).catch((error: unknown) =>
-        logger.warn({ err: error }, 'could not warm up PDF reading'),
-      );
-    }
     const runsWorker = config.livekit !== undefined && problems.length === 0;
     if (runsWorker) await checkWorkerHealthPort(config);
     const web = await createWebServer({
@@ -114,6 +106,15 @@ export async function serve(
       logger,
     });
     await web.app.listen({ host: config.server.host, port: config.server.port });
+    // Once the server answers, before the first visitor starts a conversation: the VAD and
+    // end-of-turn weights (part of their loading is synchronous), and a reader process's
+    // first PDF, which loads pdf.js (about a second).
+    if (!config.livekit && problems.length === 0) {
+      loadModels().catch((error: unknown) => logger.error({ err: error }, 'could not load the voice models'));
+      void warmUpPdfReading(reader).catch((error: unknown) =>
+        logger.warn({ err: error }, 'could not warm up PDF reading'),
+      );
+    }
     if (runsWorker) {
       // The agents CLI reads its command from argv; `npm start` means its `start`.
       process.argv.splice(2, Infinity, 'start');
