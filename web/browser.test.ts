@@ -7,6 +7,7 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeWav, describeChatRequest, encodeWav, startFakes, type Fakes } from '../test/fakes/index.ts';
 import { planBrowserTest } from '../test/support/chromium.ts';
+import { explainPageFailure } from '../test/support/page-failure.ts';
 import { startApp, stopApp, type RunningApp } from './app-process.ts';
 
 /**
@@ -78,20 +79,12 @@ describe.skipIf(PLAN.action === 'skip')('the page in a browser', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    try {
-      await converse(page, fakes, app.url);
-    } catch (error) {
-      // What the page showed and what the server said, to see why.
-      await page.screenshot({ path: path.join(ARTIFACTS, 'page-failure.png') }).catch(() => undefined);
-      const shown = await page
-        .locator('body')
-        .innerText()
-        .catch(() => '(page unavailable)');
-      throw new Error(
-        `${(error as Error).message}\n--- page text ---\n${shown}\n--- npm start output ---\n${app.output.join('')}`,
-        { cause: error },
-      );
-    }
+    await explainPageFailure(
+      page,
+      path.join(ARTIFACTS, 'page-failure.png'),
+      () => app.output.join(''),
+      () => converse(page, fakes, app.url),
+    );
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 120_000);

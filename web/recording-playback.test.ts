@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav, startFakes, type Fakes } from '../test/fakes/index.ts';
 import { meetingRecordings, recordingFixture } from '../test/fixtures/recordings/meeting.ts';
 import { planBrowserTest } from '../test/support/chromium.ts';
+import { explainPageFailure } from '../test/support/page-failure.ts';
 import { startApp, stopApp, type RunningApp } from './app-process.ts';
 
 /**
@@ -71,54 +72,52 @@ describe.skipIf(PLAN.action === 'skip')('a recording in the page', () => {
     const page = await context.newPage();
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    try {
-      await page.goto(app.url);
-      await expect.poll(() => page.locator('#connect').isEnabled()).toBe(true);
-      await page.locator('#connect').click();
-      await expect.poll(() => page.locator('#connect').textContent(), { timeout: 20_000 }).toBe('Disconnect');
+    await explainPageFailure(
+      page,
+      path.join(ARTIFACTS, 'recording-failure.png'),
+      () => app.output.join(''),
+      async () => {
+        await page.goto(app.url);
+        await expect.poll(() => page.locator('#connect').isEnabled()).toBe(true);
+        await page.locator('#connect').click();
+        await expect
+          .poll(() => page.locator('#connect').textContent(), { timeout: 20_000 })
+          .toBe('Disconnect');
 
-      await page.locator('#file-input').setInputFiles({
-        name: 'meeting.ogg',
-        mimeType: 'audio/ogg',
-        buffer: recordingFixture('meeting.ogg'),
-      });
-      const line = (text: string) => page.locator('li.line.assistant[data-final="true"]', { hasText: text });
-      await line("Got it, a 6-second recording; I'll listen to it.").waitFor({ timeout: 20_000 });
-      await line("I've listened to meeting.").waitFor({ timeout: 30_000 });
+        await page.locator('#file-input').setInputFiles({
+          name: 'meeting.ogg',
+          mimeType: 'audio/ogg',
+          buffer: recordingFixture('meeting.ogg'),
+        });
+        const line = (text: string) =>
+          page.locator('li.line.assistant[data-final="true"]', { hasText: text });
+        await line("Got it, a 6-second recording; I'll listen to it.").waitFor({ timeout: 20_000 });
+        await line("I've listened to meeting.").waitFor({ timeout: 30_000 });
 
-      await page.locator('#text-input').fill('What does the recording say?');
-      await page.locator('#text-input').press('Enter');
-      const answer = line(ANSWER);
-      await answer.waitFor({ timeout: 20_000 });
-      const citation = answer.locator('.citations li');
-      expect(await citation.innerText()).toMatch(/^meeting\.ogg, 0:00 \(Speaker 1\)/);
+        await page.locator('#text-input').fill('What does the recording say?');
+        await page.locator('#text-input').press('Enter');
+        const answer = line(ANSWER);
+        await answer.waitFor({ timeout: 20_000 });
+        const citation = answer.locator('.citations li');
+        expect(await citation.innerText()).toMatch(/^meeting\.ogg, 0:00 \(Speaker 1\)/);
 
-      await citation.locator('button.play-moment').click();
-      const audio = citation.locator('audio');
-      // Playing, and past the cited moment: the server answered the element's Range requests.
-      await audio.evaluate(
-        (element: { paused: boolean; currentTime: number }) =>
-          new Promise<void>((resolve) => {
-            const check = () =>
-              !element.paused && element.currentTime > 0.5 ? resolve() : setTimeout(check, 50);
-            check();
-          }),
-        undefined,
-        { timeout: 15_000 },
-      );
-      expect(await audio.getAttribute('src')).toMatch(/^\/api\/recordings\/[0-9a-f-]{36}\/media#t=0\.11$/);
-      await answer.screenshot({ path: path.join(ARTIFACTS, 'recording-citation.png') });
-    } catch (error) {
-      await page.screenshot({ path: path.join(ARTIFACTS, 'recording-failure.png') }).catch(() => undefined);
-      const shown = await page
-        .locator('body')
-        .innerText()
-        .catch(() => '(page unavailable)');
-      throw new Error(
-        `${(error as Error).message}\n--- page text ---\n${shown}\n--- npm start output ---\n${app.output.join('')}`,
-        { cause: error },
-      );
-    }
+        await citation.locator('button.play-moment').click();
+        const audio = citation.locator('audio');
+        // Playing, and past the cited moment: the server answered the element's Range requests.
+        await audio.evaluate(
+          (element: { paused: boolean; currentTime: number }) =>
+            new Promise<void>((resolve) => {
+              const check = () =>
+                !element.paused && element.currentTime > 0.5 ? resolve() : setTimeout(check, 50);
+              check();
+            }),
+          undefined,
+          { timeout: 15_000 },
+        );
+        expect(await audio.getAttribute('src')).toMatch(/^\/api\/recordings\/[0-9a-f-]{36}\/media#t=0\.11$/);
+        await answer.screenshot({ path: path.join(ARTIFACTS, 'recording-citation.png') });
+      },
+    );
     expect(pageErrors).toEqual([]);
     await context.close();
   }, 150_000);
