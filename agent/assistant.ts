@@ -17,7 +17,7 @@ import {
   type Source,
   type TurnContext,
 } from './reference-context.ts';
-import { extendsWording, retrievalKey } from './retrieval-prefetch.ts';
+import { TurnRetrievals } from './turn-retrieval.ts';
 import { APP_WRITTEN, UserTurn } from './user-words.ts';
 
 /**
@@ -30,19 +30,6 @@ export type AssistantObserver = Pick<
   TurnRecorder,
   'onGenerationStarted' | 'onFirstToken' | 'onGenerationEnded' | 'onRetrieval' | 'onSpeechSynthesis'
 >;
-
-/** A retrieval in flight or done: when it ran (Date.now() ms), and whether a turn reported it. */
-interface Retrieval {
-  key: string;
-  /** The query's embedding (null: full-text only); a final that extends these words reuses it. */
-  embedding: Promise<number[] | null>;
-  context: Promise<TurnContext>;
-  startedAt: number;
-  endedAt?: number;
-  reported?: boolean;
-  /** It searches with an earlier wording's embedding (see `retrievalFor`). */
-  reusedEmbedding?: boolean;
-}
 
 export interface AssistantOptions {
   knowledge: Knowledge;
@@ -69,20 +56,12 @@ export interface AssistantOptions {
  * is spoken and shown, and reported to the observer.
  */
 export class Assistant extends voice.Agent {
-  private readonly knowledge: Knowledge;
   private readonly observer: AssistantObserver | undefined;
   private readonly logger: Logger | undefined;
   private readonly camera: CameraFrames | undefined;
   private readonly cameraEveryTurn: boolean;
-  /** The last retrieval, reused while the same user message is being answered (tool round trips). */
-  private lastRetrieval: Retrieval | undefined;
-  /** A retrieval started on interim transcripts ({@link prefetchRetrieval}), used if the final says the same. */
-  private prefetched: Retrieval | undefined;
-  /**
-   * Whether a final that only adds words to the prefetched wording reuses its embedding
-   * ({@link retrievalFor}); the bench turns it off to measure what it buys.
-   */
-  embeddingReuse = true;
+  /** Each user message's retrieval, and the one started on interim words (see turn-retrieval.ts). */
+  readonly retrievals: TurnRetrievals;
   /** Sources found by `search_knowledge` during the current answer. */
   private toolSources: Source[] = [];
   /** The user's words of the turn being answered (remember, forget and linking check against them). */
@@ -114,7 +93,7 @@ export class Assistant extends voice.Agent {
         ...options.extraTools,
       },
     });
-    this.knowledge = knowledge;
+    this.retrievals = new TurnRetrievals(knowledge);
     this.turn = turn;
     this.camera = options.camera;
     this.cameraEveryTurn = options.cameraEveryTurn ?? false;
@@ -137,28 +116,23 @@ export class Assistant extends voice.Agent {
     this.turn.update(question);
     let context: TurnContext = { sources: [], memories: [] };
     if (lastUser && question !== '') {
-      const key = retrievalKey(question);
-      if (this.lastRetrieval?.key !== key) {
-        this.toolSources = [];
-        this.lastRetrieval = this.retrievalFor(key, question);
-      }
+      const { retrieval, isNew } = this.retrievals.forMessage(lastUser.id, question);
+      if (isNew) this.toolSources = [];
       try {
-        const retrieval = this.lastRetrieval;
-        context = await retrieval.context;
+        context = await retrieval.context();
         if (!retrieval.reported) {
           retrieval.reported = true;
           const timing = {
             start: retrieval.startedAt,
             end: retrieval.endedAt ?? Date.now(),
-            reusedEmbedding: retrieval.reusedEmbedding === true,
+            reusedEmbedding: retrieval.reusedEmbedding,
           };
           this.observer?.onRetrieval(lastUser.id, timing, context.sources);
         }
       } catch (error) {
         // Retrieval is an aid: answer without it rather than not at all.
         this.logger?.error({ err: error }, 'retrieval failed; answering without reference material');
-        this.lastRetrieval = undefined;
-        this.prefetched = undefined;
+        this.retrievals.reset();
       }
       const reference = referenceItems(context, question, lastUser.createdAt);
       if (reference) {
@@ -174,15 +148,11 @@ export class Assistant extends voice.Agent {
   }
 
   /**
-   * Starts retrieving for words the user is still saying (stable interim transcripts); a
-   * final transcript with the same words then uses this retrieval instead of starting one.
+   * Starts retrieving for words the user is still saying (interim transcripts); a final
+   * transcript with the same words then uses this retrieval (see turn-retrieval.ts).
    */
-  prefetchRetrieval(text: string): Promise<unknown> {
-    const key = retrievalKey(text);
-    if (key === '' || this.prefetched?.key === key) return Promise.resolve();
-    this.prefetched = this.retrieve(key, text);
-    // A failed prefetch is retried when the answer starts; never an unhandled rejection.
-    return this.prefetched.context.catch(() => undefined);
+  prefetchRetrieval(text: string, superseded?: () => boolean): Promise<void> {
+    return this.retrievals.prefetch(text, superseded);
   }
 
   override async ttsNode(
@@ -204,38 +174,6 @@ export class Assistant extends voice.Agent {
         flush: () => progress.ended(Date.now()),
       }),
     );
-  }
-
-  /**
-   * The retrieval for the final words of a turn: the prefetched one when the words are
-   * the same; a search for the final words with the prefetched embedding when they only
-   * add a few words to what was prefetched (the STT's last interim usually lacks the last
-   * word or two: this saves the embedding's round trip, and the full-text half of the
-   * search still sees every word); otherwise a new one.
-   */
-  private retrievalFor(key: string, text: string): Retrieval {
-    const prefetched = this.prefetched;
-    if (prefetched?.key === key) return prefetched;
-    if (prefetched && this.embeddingReuse && extendsWording(prefetched.key, key))
-      return this.retrieve(key, text, prefetched.embedding);
-    return this.retrieve(key, text);
-  }
-
-  /** Starts a retrieval, noting when it started and ended (reported once an answer uses it). */
-  private retrieve(key: string, text: string, embedding?: Promise<number[] | null>): Retrieval {
-    const vector = embedding ?? this.knowledge.embedQuery(text);
-    const retrieval: Retrieval = {
-      key,
-      embedding: vector,
-      reusedEmbedding: embedding !== undefined,
-      startedAt: Date.now(),
-      context: this.knowledge.retrieve(text, vector),
-    };
-    retrieval.context.then(
-      () => (retrieval.endedAt = Date.now()),
-      () => undefined,
-    );
-    return retrieval;
   }
 
   /** Attaches the camera's latest still to the user's message when the turn is about it. */

@@ -2,13 +2,18 @@ import type { Logger } from 'pino';
 import {
   deleteMemories,
   hybridSearch,
+  nearestChunks,
+  nearestMemories,
   recallMemories,
+  searchCandidates,
   redeemLinkCode,
   storeMemory,
   type Database,
   type LinkOutcome,
   type Memory,
   type MemoryKind,
+  type ChunkRow,
+  type MemoryRow,
 } from '../db/index.ts';
 import type { Embedder } from '../ingest/embeddings.ts';
 import { sourcesFromHits, type TurnContext } from './reference-context.ts';
@@ -25,6 +30,17 @@ const FORGET_CANDIDATES = 3;
  * the turn: a slow or broken embedding server must not silence the assistant.
  */
 export class Knowledge {
+  /**
+   * The vector rankings made for each embedding this turn: a final that goes on from a
+   * prefetched wording searches with that wording's embedding (see turn-retrieval.ts),
+   * and only its full-text rankings differ, so it reuses these (one HNSW walk fewer on
+   * the critical path). Weakly held: an embedding's rankings go with it.
+   */
+  private readonly nearestByEmbedding = new WeakMap<
+    readonly number[],
+    { chunks: Promise<ChunkRow[]>; memories: Promise<MemoryRow[]> }
+  >();
+
   constructor(
     private readonly database: Database,
     private readonly embedder: Embedder | undefined,
@@ -47,11 +63,44 @@ export class Knowledge {
   }
 
   private async search(text: string, embedding: number[] | null): Promise<TurnContext> {
+    const nearest = embedding ? this.nearest(embedding) : undefined;
     const [hits, memories] = await Promise.all([
-      hybridSearch(this.database.pool, { userId: this.userId, text, embedding, limit: PASSAGES_PER_TURN }),
-      recallMemories(this.database.pool, { userId: this.userId, text, embedding, limit: MEMORIES_PER_TURN }),
+      hybridSearch(this.database.pool, {
+        userId: this.userId,
+        text,
+        embedding,
+        limit: PASSAGES_PER_TURN,
+        nearest: nearest?.chunks,
+      }),
+      recallMemories(this.database.pool, {
+        userId: this.userId,
+        text,
+        embedding,
+        limit: MEMORIES_PER_TURN,
+        nearest: nearest?.memories,
+      }),
     ]);
     return { sources: sourcesFromHits(hits), memories };
+  }
+
+  private nearest(embedding: number[]) {
+    let nearest = this.nearestByEmbedding.get(embedding);
+    if (!nearest) {
+      const pool = this.database.pool;
+      nearest = {
+        chunks: nearestChunks(pool, {
+          userId: this.userId,
+          embedding,
+          candidates: searchCandidates(PASSAGES_PER_TURN),
+        }),
+        memories: nearestMemories(pool, { userId: this.userId, embedding, limit: MEMORIES_PER_TURN }),
+      };
+      // A failed ranking is made again by the next search, not handed out again.
+      nearest.chunks.catch(() => this.nearestByEmbedding.delete(embedding));
+      nearest.memories.catch(() => this.nearestByEmbedding.delete(embedding));
+      this.nearestByEmbedding.set(embedding, nearest);
+    }
+    return nearest;
   }
 
   /** Stores a memory (a fact the user asked to keep, or a conversation summary). */

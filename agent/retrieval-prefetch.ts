@@ -1,33 +1,38 @@
 /** Fewer words than this are not worth retrieving for yet. */
 const MIN_WORDS = 3;
-/** Retrievals started for one turn's interim words at most (the final's own is extra). */
-const MAX_PER_TURN = 4;
 
 /**
  * Starts the turn's retrieval while the user is still speaking, so that a final
  * transcript with the same words finds its passages ready instead of waiting for an
  * embedding and a search (about 130 ms on the critical path). Nothing during speech
- * says which interim will be the last, so it retrieves for the newest interim words,
- * one retrieval at a time (a newer interim waits for the running one and replaces any
- * older waiting one), each wording once, at most {@link MAX_PER_TURN} per turn. When the
- * user falls silent before the final came (a slow STT), the words heard are retrieved
- * for too. Finals are left to the answer itself, which reuses a retrieval of the same
- * words (see `Assistant.prefetchRetrieval`).
+ * says which interim will be the last, so it retrieves for the newest interim words:
+ * one embedding request at a time (a newer interim waits for the running one and
+ * replaces any older waiting one), each wording once. The search for a wording runs when
+ * its embedding is back only if no newer wording is waiting and no final came since,
+ * so the database works for the newest words alone. At most one embedding request is
+ * in flight per speaking user, and at most one per interim transcript. When the user
+ * falls silent before the final came (a slow STT), the words heard are retrieved for
+ * too. Finals are left to the answer itself, which takes a retrieval of the same words
+ * (see turn-retrieval.ts).
+ *
+ * An earlier version allowed four wordings per stretch of speech: they went to the first
+ * words, so a question of more than six words reached its final with nothing usable.
  */
 export class RetrievalPrefetch {
   private waiting: { key: string; text: string } | undefined;
   private running = false;
   private lastStarted = '';
-  private startedThisTurn = 0;
+  /** Counts finals: a prefetch started before the latest final is superseded by it. */
+  private finals = 0;
 
-  constructor(private readonly prefetch: (text: string) => Promise<unknown>) {}
+  constructor(private readonly prefetch: (text: string, superseded: () => boolean) => Promise<unknown>) {}
 
   /** Called on every transcript with the words of the turn so far (finals and the latest interim). */
   observe(textSoFar: string, isFinal: boolean): void {
     if (isFinal) {
       // The answer retrieves for the final; the next words are a new stretch of speech.
       this.waiting = undefined;
-      this.startedThisTurn = 0;
+      this.finals++;
       return;
     }
     const key = retrievalKey(textSoFar);
@@ -48,11 +53,12 @@ export class RetrievalPrefetch {
     const waiting = this.waiting;
     if (this.running || !waiting) return;
     this.waiting = undefined;
-    if (waiting.key === this.lastStarted || this.startedThisTurn >= MAX_PER_TURN) return;
+    if (waiting.key === this.lastStarted) return;
     this.lastStarted = waiting.key;
-    this.startedThisTurn++;
     this.running = true;
-    this.prefetch(waiting.text)
+    const finals = this.finals;
+    const superseded = () => this.waiting !== undefined || this.finals !== finals;
+    this.prefetch(waiting.text, superseded)
       .catch(() => undefined)
       .finally(() => {
         this.running = false;

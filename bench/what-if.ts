@@ -81,7 +81,7 @@ export function applyWhatIf(session: voice.AgentSession, whatIf: WhatIf): void {
   if (whatIf.noPrefetch && session.currentAgent instanceof Assistant)
     session.currentAgent.prefetchRetrieval = () => Promise.resolve();
   if (whatIf.noEmbeddingReuse && session.currentAgent instanceof Assistant)
-    session.currentAgent.embeddingReuse = false;
+    session.currentAgent.retrievals.embeddingReuse = false;
   if (whatIf.minInterruptionMs !== undefined && turnHandling.interruption)
     turnHandling.interruption.minDuration = whatIf.minInterruptionMs;
 }

@@ -10,9 +10,9 @@ import type { TurnTakingDetector } from './detector.ts';
 export function followUserTranscripts(
   session: voice.AgentSession,
   turnTaking: TurnTakingDetector,
-  assistant: { prefetchRetrieval(text: string): Promise<unknown> },
+  assistant: { prefetchRetrieval(text: string, superseded: () => boolean): Promise<unknown> },
 ): void {
-  const prefetch = new RetrievalPrefetch((text) => assistant.prefetchRetrieval(text));
+  const prefetch = new RetrievalPrefetch((text, superseded) => assistant.prefetchRetrieval(text, superseded));
   session.on(voice.AgentSessionEventTypes.UserInputTranscribed, (event) => {
     turnTaking.observeTranscript(event.transcript, event.isFinal, event.language);
     prefetch.observe(turnTaking.heardText, event.isFinal);

@@ -21,7 +21,8 @@ export interface StoreMemoryParameters {
   conversationId?: string | null;
 }
 
-interface MemoryRow {
+/** A memory as one ranking (vector or full text) found it, before fusion. */
+export interface MemoryRow {
   id: string;
   kind: MemoryKind;
   text: string;
@@ -62,6 +63,33 @@ export interface RecallParameters {
   /** Memories to return (default 5). */
   limit?: number;
   kinds?: readonly MemoryKind[];
+  /**
+   * The vector ranking, when an earlier recall with the same embedding, user, kinds and
+   * limit already made it ({@link nearestMemories}); else it is made here.
+   */
+  nearest?: Promise<MemoryRow[]>;
+}
+
+const recallCandidates = (limit: number) => Math.max(20, limit * 4);
+const RECALLED_KINDS: readonly MemoryKind[] = ['fact', 'summary'];
+
+/** The vector half of {@link recallMemories}: the user's memories nearest the embedding. */
+export async function nearestMemories(
+  db: Queryable,
+  parameters: { userId: string; embedding: readonly number[]; limit?: number; kinds?: readonly MemoryKind[] },
+): Promise<MemoryRow[]> {
+  const { rows } = await db.query<MemoryRow>(
+    `select id, kind, text, created_at, conversation_id from memories
+      where user_id = $1 and kind = any($4) and embedding is not null
+      order by embedding <=> $2::vector, id limit $3`,
+    [
+      parameters.userId,
+      pgvector.toSql(parameters.embedding),
+      recallCandidates(parameters.limit ?? 5),
+      parameters.kinds ?? RECALLED_KINDS,
+    ],
+  );
+  return rows;
 }
 
 /**
@@ -70,18 +98,13 @@ export interface RecallParameters {
  */
 export async function recallMemories(db: Queryable, parameters: RecallParameters): Promise<Memory[]> {
   const limit = parameters.limit ?? 5;
-  const candidates = Math.max(20, limit * 4);
-  const kinds = parameters.kinds ?? ['fact', 'summary'];
+  const candidates = recallCandidates(limit);
+  const kinds = parameters.kinds ?? RECALLED_KINDS;
   const embedding = parameters.embedding && parameters.embedding.length > 0 ? parameters.embedding : null;
   const [vectorRows, textRows] = await Promise.all([
     embedding
-      ? db.query<MemoryRow>(
-          `select id, kind, text, created_at, conversation_id from memories
-            where user_id = $1 and kind = any($4) and embedding is not null
-            order by embedding <=> $2::vector, id limit $3`,
-          [parameters.userId, pgvector.toSql(embedding), candidates, kinds],
-        )
-      : Promise.resolve({ rows: [] as MemoryRow[] }),
+      ? (parameters.nearest ?? nearestMemories(db, { userId: parameters.userId, embedding, limit, kinds }))
+      : [],
     db.query<MemoryRow>(
       `select id, kind, text, created_at, conversation_id from memories m, or_tsquery('english', $2) q
         where user_id = $1 and kind = any($4) and tsv @@ q
@@ -89,7 +112,7 @@ export async function recallMemories(db: Queryable, parameters: RecallParameters
       [parameters.userId, parameters.text, candidates, kinds],
     ),
   ]);
-  return fuseRankedRows([vectorRows.rows, textRows.rows], limit).map(({ row }) => toMemory(row));
+  return fuseRankedRows([vectorRows, textRows.rows], limit).map(({ row }) => toMemory(row));
 }
 
 /** The user's most recent memories of the given kinds, newest first. */

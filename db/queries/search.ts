@@ -30,9 +30,15 @@ export interface HybridSearchParameters {
   limit?: number;
   /** Candidates taken from each of the two rankings before fusion (default 4x limit, at least 20). */
   candidates?: number;
+  /**
+   * The vector ranking, when an earlier search with the same embedding, user and
+   * candidates already made it ({@link nearestChunks}); else it is made here.
+   */
+  nearest?: Promise<ChunkRow[]>;
 }
 
-interface ChunkRow {
+/** A chunk as one ranking (vector or full text) found it, before fusion. */
+export interface ChunkRow {
   id: string;
   document_id: string;
   title: string;
@@ -48,6 +54,31 @@ interface ChunkRow {
 const CHUNK_COLUMNS = `c.id, c.document_id, d.title, c.page_start, c.page_end, c.start_ms, c.end_ms, c.speaker,
   c.heading, c.text`;
 
+/** Candidates each ranking gives for `limit` hits. */
+export const searchCandidates = (limit = 6) => Math.max(20, limit * 4);
+
+/** The vector half of hybrid search: the user's and shared chunks nearest the embedding. */
+export async function nearestChunks(
+  db: Queryable,
+  parameters: { userId: string; embedding: readonly number[]; candidates: number },
+): Promise<ChunkRow[]> {
+  const { rows } = await db.query<ChunkRow>(
+    `with nearest as materialized (
+       select id, embedding <=> $2::vector as distance
+         from chunks
+        where (owner_id = $1 or owner_id is null) and embedding is not null
+        order by embedding <=> $2::vector
+        limit $3
+     )
+     select ${CHUNK_COLUMNS}
+       from nearest n join chunks c on c.id = n.id join documents d on d.id = c.document_id
+      where d.status = 'ready'
+      order by n.distance, c.id`,
+    [parameters.userId, pgvector.toSql(parameters.embedding), parameters.candidates],
+  );
+  return rows;
+}
+
 /**
  * Hybrid search over document chunks: pgvector HNSW cosine top-k and Postgres
  * full-text top-k, both under the per-user filter, fused by reciprocal rank fusion.
@@ -56,26 +87,13 @@ const CHUNK_COLUMNS = `c.id, c.document_id, d.title, c.page_start, c.page_end, c
  */
 export async function hybridSearch(db: Queryable, parameters: HybridSearchParameters): Promise<SearchHit[]> {
   const limit = parameters.limit ?? 6;
-  const candidates = parameters.candidates ?? Math.max(20, limit * 4);
+  const candidates = parameters.candidates ?? searchCandidates(limit);
   const embedding = parameters.embedding && parameters.embedding.length > 0 ? parameters.embedding : null;
 
   const [vectorRows, textRows] = await Promise.all([
     embedding
-      ? db.query<ChunkRow>(
-          `with nearest as materialized (
-             select id, embedding <=> $2::vector as distance
-               from chunks
-              where (owner_id = $1 or owner_id is null) and embedding is not null
-              order by embedding <=> $2::vector
-              limit $3
-           )
-           select ${CHUNK_COLUMNS}
-             from nearest n join chunks c on c.id = n.id join documents d on d.id = c.document_id
-            where d.status = 'ready'
-            order by n.distance, c.id`,
-          [parameters.userId, pgvector.toSql(embedding), candidates],
-        )
-      : Promise.resolve({ rows: [] as ChunkRow[] }),
+      ? (parameters.nearest ?? nearestChunks(db, { userId: parameters.userId, embedding, candidates }))
+      : [],
     db.query<ChunkRow>(
       `with matches as materialized (
          select c.id, ts_rank_cd(c.tsv, q) as rank
@@ -92,7 +110,7 @@ export async function hybridSearch(db: Queryable, parameters: HybridSearchParame
     ),
   ]);
 
-  return fuseRankedRows([vectorRows.rows, textRows.rows], limit).map(({ row, score, ranks }) => ({
+  return fuseRankedRows([vectorRows, textRows.rows], limit).map(({ row, score, ranks }) => ({
     chunkId: row.id,
     documentId: row.document_id,
     title: row.title,
