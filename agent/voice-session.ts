@@ -28,15 +28,8 @@ import { UserTurn } from './user-words.ts';
 import { watchSpeechToText } from './speech-to-text-watchdog.ts';
 import { ResilientSpeechToText } from './resilient-speech-to-text.ts';
 import { initializeAgentsLogging } from './logging.ts';
-import {
-  chooseTextToSpeech,
-  createLanguageModel,
-  createSpeechToText,
-  createTextToSpeech,
-  createRecordingTranscriber,
-  createVisionClient,
-  switchVoice,
-} from './providers.ts';
+import { createLanguageModel, createSpeechToText, createTextToSpeech, switchVoice } from './providers.ts';
+import { chooseTextToSpeech, createRecordingTranscriber, createVisionClient } from './provider-settings.ts';
 import {
   ConversationEndedError,
   ConversationUploads,
@@ -316,6 +309,7 @@ export async function startVoiceSession(
             : undefined;
         if (summary) await knowledge.remember(summary, 'summary', conversationId).catch(() => undefined);
         await endConversation(database.pool, conversationId, summary ?? null);
+        await database.refreshStatistics().catch(() => undefined);
         // What the session's native parts freed stays with the allocator unless asked for.
         releaseFreedMemorySoon();
       })();

@@ -278,4 +278,6 @@ async function seedCorpus(database: Database, chunks: number): Promise<void> {
       })),
     });
   }
+  // What an ingest does after saving (the planner then walks the vector index).
+  await database.refreshStatistics();
 }

@@ -8,6 +8,7 @@ import { acquireEmbeddedLock, type EmbeddedLock } from './embedded-lock.ts';
 import { ensureTemplate, seedFromTemplate } from './embedded-template.ts';
 import { DatabaseSetupError } from './errors.ts';
 import { migrate } from './migrate.ts';
+import { analyzeStaleTables, tuneEmbeddedPlanner } from './planner-statistics.ts';
 
 /** Anything that runs a query: the pool, or one client inside a transaction. */
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
@@ -21,6 +22,12 @@ export interface Database {
   /** Whether pgvector supports iterative index scans (>= 0.8), used for filtered search. */
   readonly iterativeScans: boolean;
   readonly embeddingDimensions: number;
+  /**
+   * Brings the planner's statistics up to date after bulk changes (see
+   * planner-statistics.ts): ANALYZEs the embedded database's stale tables, which no
+   * autovacuum visits; a no-op on Postgres, whose autovacuum does it. Returns the tables.
+   */
+  refreshStatistics(): Promise<string[]>;
   close(): Promise<void>;
 }
 
@@ -53,6 +60,7 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       await migrate(opened.pool, { embeddingDimensions: options.embeddingDimensions });
     if (options.checkDimensions !== false)
       await checkEmbeddingDimensions(opened.pool, options.embeddingDimensions);
+    if (opened.kind === 'embedded') await tuneEmbeddedPlanner(opened.pool);
     const iterativeScans = compareVersions(vectorVersion, '0.8.0') >= 0;
     return {
       kind: opened.kind,
@@ -60,6 +68,8 @@ export async function openDatabase(options: OpenDatabaseOptions): Promise<Databa
       vectorVersion,
       iterativeScans,
       embeddingDimensions: options.embeddingDimensions,
+      refreshStatistics: () =>
+        opened.kind === 'embedded' ? analyzeStaleTables(opened.pool) : Promise.resolve([]),
       close: opened.close,
     };
   } catch (error) {

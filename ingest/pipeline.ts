@@ -153,6 +153,8 @@ async function readAndStore(
     unreadablePages: content.unreadablePages,
     replaceSameBytes: stored !== undefined,
   });
+  // The new chunks reach the planner's statistics, so searches keep using the vector index.
+  await database.refreshStatistics();
   progress.report('saving', 1);
 
   return {
