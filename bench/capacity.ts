@@ -31,7 +31,8 @@ import { whatIfFromOptions, whatIfLabel } from './what-if.ts';
  * Run through `npm run bench` (it passes --expose-gc; without it memory is read without
  * a forced collection and is noisier).
  *
- * Options: --levels 1,5,10,20,40 --turns 3 (per session)
+ * Options: --levels 1,5,10,20,40 --turns 3 (per session) --baseline-turns 12 (the
+ *          smallest level's sessions: the ratios divide by its p95, which 3 turns leave thin)
  *          the what-ifs of what-if.ts (e.g. --vad-per-session)
  *          --profile-level N (CPU profile of the turns at N sessions, summarised and written to bench/results)
  */
@@ -40,6 +41,8 @@ const { json, options } = benchArguments();
 const out = humanOutput(json);
 const levels = (options.get('levels') ?? '1,5,10,20,40').split(',').map(Number);
 const turnsPerSession = numberOption(options, 'turns', 3);
+const baselineTurns = numberOption(options, 'baseline-turns', 12);
+const turnsAt = (count: number) => (count === Math.min(...levels) ? baselineTurns : turnsPerSession);
 const whatIf = whatIfFromOptions(options);
 const whatIfName = whatIfLabel(whatIf);
 const profileLevel = options.has('profile-level') ? numberOption(options, 'profile-level', 20) : undefined;
@@ -153,7 +156,7 @@ try {
     if (count === profileLevel) await mkdir(RESULTS_DIRECTORY, { recursive: true });
     const stopProfile = count === profileLevel ? await startCpuProfile(profileFile) : undefined;
     const turnsStarted = performance.now();
-    const turns = (await Promise.all(sessions.map((session) => converse(session, turnsPerSession)))).flat();
+    const turns = (await Promise.all(sessions.map((session) => converse(session, turnsAt(count))))).flat();
     loopDelay.disable();
     if (stopProfile) {
       const summary = await stopProfile();
@@ -171,7 +174,7 @@ try {
       eventLoopDelayP99: loopDelay.percentile(99) / 1e6,
       machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
       turns,
-      expected: count * turnsPerSession,
+      expected: count * turnsAt(count),
       cpuPerSession: (cpu.user + cpu.system) / 1000 / wallMs / count,
       memoryPerSession: (alive.rss - before.rss) / count,
       rssAfter: after.rss,
@@ -257,7 +260,7 @@ if (last)
     kind: 'max',
   });
 printTable(
-  `capacity${whatIfName ? ` (what-if ${whatIfName})` : ''}: ${turnsPerSession} turns per session, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  `capacity${whatIfName ? ` (what-if ${whatIfName})` : ''}: ${turnsPerSession} turns per session (${baselineTurns} at the smallest level), ${((performance.now() - started) / 1000).toFixed(0)} s`,
   metrics,
   out,
 );

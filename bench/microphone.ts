@@ -1,9 +1,14 @@
 import { AudioFrame } from '@livekit/rtc-node';
 import type { PushAudioInput } from '../agent/roomless-audio.ts';
-import { rootMeanSquare } from '../test/fakes/audio-signal.ts';
+import { loudestWindowRms } from '../test/fakes/audio-signal.ts';
 
 const FRAME_MS = 20;
-/** RMS (0 to 1) above which a pushed frame counts as voiced: the harness's threshold. */
+/**
+ * RMS (0 to 1) above which a 10 ms window of a pushed frame makes it voiced: the STT
+ * fake's threshold and window (`SpeechDetector`), so voice-to-voice starts where the STT
+ * hears the speech end. Judging whole 20 ms frames instead started it up to one frame
+ * early in about two turns of three (a voiced first half, a quiet second half).
+ */
 const VOICED_RMS = 0.01;
 
 /** When a spoken clip went in, by the wall clock (Date.now() ms). */
@@ -101,7 +106,7 @@ export class Microphone {
     chunk.set(clip.samples.subarray(clip.offset, clip.offset + samples));
     clip.offset += samples;
     this.input.pushFrame(new AudioFrame(chunk, clip.sampleRate, 1, samples));
-    if (rootMeanSquare(chunk) > VOICED_RMS) {
+    if (loudestWindowRms(chunk, clip.sampleRate) > VOICED_RMS) {
       const now = Date.now();
       clip.spoken.onsetAt ??= now;
       clip.spoken.lastVoicedAt = now;

@@ -152,8 +152,10 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
   const turnCommitted = since(eou?.at);
 
   const vadSpeechEnd = eou?.kind === 'eou' ? since(eou.at - eou.endOfUtteranceDelayMs) : undefined;
+  const sttAudioArrived = since(toWall(utterance?.speechEndedAt));
   const accounted = accountedFor({
     vadSpeechEnd: vadSpeechEnd ?? 0,
+    sttSpeechEnd: sttAudioArrived,
     waitMs: decision?.waitMs ?? ENDPOINTING.minDelay,
     retrieval: marks.retrieval && !prefetched,
     preemptiveTts,
@@ -166,7 +168,7 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
     vadSpeechEnd,
     vadEnd: since(vadEnd),
     turnCommitted,
-    sttAudioArrived: since(toWall(utterance?.speechEndedAt)),
+    sttAudioArrived,
     sttFinalSent: since(toWall(utterance?.finalSentAt)),
     transcriptReceived: since(transcript),
     embeddingsRequested: since(toWall(embeddings?.receivedAt)),
@@ -208,10 +210,15 @@ export function analyzeTurn(session: RigSession, fakes: Fakes, marks: TurnMarks)
  * max(VAD speech end + max(VAD silence, the decision's wait), STT + embeddings + LLM) + TTS,
  * where the embeddings count only when the retrieval started after the final transcript,
  * and with preemptive TTS the TTS starts on the first token, so only the pipeline waits for it:
- * max(endpointing, STT + embeddings + LLM + TTS).
+ * max(endpointing, STT + embeddings + LLM + TTS). The pipeline starts at t0, or earlier
+ * when the STT closed the utterance before the last voiced frame (a clip whose pause
+ * the STT took as its end, its last words a new utterance): taking t0 there gave such
+ * turns a negative overhead.
  */
 export function accountedFor(turn: {
   vadSpeechEnd: number;
+  /** Where the STT heard the utterance end (ms after t0), when known. */
+  sttSpeechEnd?: number | undefined;
   waitMs: number;
   retrieval: boolean;
   preemptiveTts?: boolean;
@@ -222,7 +229,10 @@ export function accountedFor(turn: {
     turn.vadMinSilenceMs === undefined ? ENDPOINTING.vadSilence : Math.ceil(turn.vadMinSilenceMs / 32) * 32;
   const endpointing = turn.vadSpeechEnd + Math.max(vadSilence, turn.waitMs);
   const pipeline =
-    FAKE_LATENCY.sttFinal + (turn.retrieval ? FAKE_LATENCY.embeddings : 0) + FAKE_LATENCY.llmFirstToken;
+    Math.min(0, turn.sttSpeechEnd ?? 0) +
+    FAKE_LATENCY.sttFinal +
+    (turn.retrieval ? FAKE_LATENCY.embeddings : 0) +
+    FAKE_LATENCY.llmFirstToken;
   return turn.preemptiveTts
     ? Math.max(endpointing, pipeline + FAKE_LATENCY.ttsFirstAudio)
     : Math.max(endpointing, pipeline) + FAKE_LATENCY.ttsFirstAudio;
@@ -236,7 +246,14 @@ export function stages(turn: TurnTimeline): Record<string, number | undefined> {
     turn.turnCommitted === undefined || turn.firstToken === undefined
       ? undefined
       : Math.max(turn.turnCommitted, turn.firstToken);
-  const retrieval = minus(turn.chatRequested, turn.embeddingsRequested);
+  // The embedding stages describe a retrieval that started on the final transcript; a
+  // prefetched one (requested while the user spoke) has none on the critical path.
+  const embeddedAfterFinal =
+    turn.embeddingsRequested !== undefined &&
+    turn.transcriptReceived !== undefined &&
+    turn.embeddingsRequested >= turn.transcriptReceived;
+  const embeddingsRequested = embeddedAfterFinal ? turn.embeddingsRequested : undefined;
+  const retrieval = minus(turn.chatRequested, embeddingsRequested);
   return {
     'vad-speech-end-after-last-voiced-frame': turn.vadSpeechEnd,
     'vad-silence-detected-after-speech-end': minus(turn.vadEnd, turn.vadSpeechEnd),
@@ -244,7 +261,7 @@ export function stages(turn: TurnTimeline): Record<string, number | undefined> {
     'audio-to-stt': turn.sttAudioArrived,
     'stt-final-after-audio': minus(turn.sttFinalSent, turn.sttAudioArrived),
     'stt-final-to-session': minus(turn.transcriptReceived, turn.sttFinalSent),
-    'transcript-to-embeddings-request': minus(turn.embeddingsRequested, turn.transcriptReceived),
+    'transcript-to-embeddings-request': minus(embeddingsRequested, turn.transcriptReceived),
     'transcript-to-llm-request': minus(turn.chatRequested, turn.transcriptReceived),
     // Hybrid search, memory recall and prompt assembly: the retrieval minus the embedding fake's latency.
     'search-after-embeddings': retrieval === undefined ? undefined : retrieval - FAKE_LATENCY.embeddings,

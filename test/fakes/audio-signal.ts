@@ -120,6 +120,19 @@ export function rootMeanSquare(samples: Int16Array): number {
   return Math.sqrt(sum / samples.length);
 }
 
+/**
+ * The loudest RMS (0 to 1) of the 10 ms windows of `samples` (mono): what the Deepgram
+ * fake's speech detector compares with its threshold, so a frame whose quiet half hides
+ * a voiced 10 ms is still voiced.
+ */
+export function loudestWindowRms(samples: Int16Array, sampleRate: number): number {
+  const window = Math.max(1, Math.round(sampleRate / 100));
+  let loudest = 0;
+  for (let start = 0; start < samples.length; start += window)
+    loudest = Math.max(loudest, rootMeanSquare(samples.subarray(start, start + window)));
+  return loudest;
+}
+
 /** A canonical 44-byte-header WAV file around 16-bit PCM. */
 export function encodeWav(samples: Int16Array, sampleRate: number, channels = 1): Buffer {
   return wavFromPcm(pcmToBytes(samples), sampleRate, channels);
