@@ -6,7 +6,7 @@ import {
   chooseVisionModel,
   describeCapabilities,
   describeMissingProviders,
-} from './providers.ts';
+} from './provider-settings.ts';
 
 const load = (env: Record<string, string>) => loadConfig({ env, envFile: false, cwd: '/srv/app' });
 

@@ -13,7 +13,7 @@ import { followCamera } from './camera-track.ts';
 import { identityOfParticipant } from './participant-identity.ts';
 import { receiveRoomUploads, roomEventSender } from './room-uploads.ts';
 import { liveKitCallControl } from './phone-call.ts';
-import { createConfiguredEmbedder, ProviderConfigurationError } from './providers.ts';
+import { createConfiguredEmbedder, ProviderConfigurationError } from './provider-settings.ts';
 import { followVoiceChoice } from './room-voice.ts';
 import { loadSharedModels, startVoiceSession, type SharedModels } from './voice-session.ts';
 

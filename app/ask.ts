@@ -1,7 +1,8 @@
 import { loadConfig } from '../config/load.ts';
 import { citationLabel } from '../protocol/index.ts';
 import { askOnce } from '../agent/text-session.ts';
-import { createConfiguredEmbedder, createLanguageModel } from '../agent/providers.ts';
+import { createLanguageModel } from '../agent/providers.ts';
+import { createConfiguredEmbedder } from '../agent/provider-settings.ts';
 import { describeUserReference, findReferencedUser, UserReferenceError } from '../agent/user-reference.ts';
 import { parseCommandLine, parseUserArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';

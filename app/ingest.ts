@@ -16,6 +16,11 @@ import { describeBytes, MediaError, type MediaLimits } from '../media/index.ts';
 import { formatTimestamp, isUserFacing } from '../protocol/index.ts';
 import { parseCommandLine, parseUserArgument, runCommand, UsageError } from './cli.ts';
 import { openConfiguredDatabase } from './open-database.ts';
+import {
+  createConfiguredEmbedder,
+  createRecordingTranscriber,
+  createVisionClient,
+} from '../agent/provider-settings.ts';
 import type { Database } from '../db/index.ts';
 
 const USAGE = `Usage: npm run ingest -- <files or folders...> [--user <id>] [--json]
@@ -64,10 +69,6 @@ runCommand(async () => {
   const json = parsed.values.json === true;
 
   const config = loadConfig();
-  // Loaded once the arguments are known to be good: it pulls in the LiveKit plugins
-  // (about 2 s), which a usage error or --help should not wait for.
-  const { createConfiguredEmbedder, createRecordingTranscriber, createVisionClient } =
-    await import('../agent/providers.ts');
   const vision = createVisionClient(config);
   const transcriber = createRecordingTranscriber(config);
   const embedder = createConfiguredEmbedder(config);

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import { warmUpPdfReading } from '../ingest/warm-up.ts';
-import { initializeAgentsLogging } from '../agent/logging.ts';
 import { installStrayErrorHandlers, recordStrayRejection } from '../agent/stray-errors.ts';
 import { sweepAfterCrash } from '../agent/startup-sweep.ts';
 import { configureSharedDocumentReader } from '../ingest/document-reader.ts';
@@ -9,19 +8,20 @@ import {
   createConfiguredEmbedder,
   describeMissingProviders,
   ProviderConfigurationError,
-} from '../agent/providers.ts';
-import { loadSharedModels, type SharedModels } from '../agent/voice-session.ts';
-import { checkWorkerHealthPort, runWorker } from '../agent/worker.ts';
+} from '../agent/provider-settings.ts';
 import type { Config } from '../config/load.ts';
 import type { Database } from '../db/index.ts';
 import { CLIENT_DIRECTORY, ensureClientBuilt } from '../web/client-build.ts';
 import { loadCookieSecret } from '../web/server/access.ts';
 import { createWebServer } from '../web/server/create-server.ts';
-import { voiceConversations } from '../web/server/voice-conversation.ts';
+import type { StartConversation } from '../web/server/conversation.ts';
+import type * as VoiceStackModule from './voice-stack.ts';
+import type { SharedModels } from './voice-stack.ts';
 import { instrumentQueries } from '../telemetry/database.ts';
 import { metrics } from '../telemetry/metrics.ts';
-import { startTracing, stopTracing } from '../telemetry/tracing.ts';
 import { openConfiguredDatabase } from './open-database.ts';
+
+type VoiceStack = typeof VoiceStackModule;
 
 /** The assistant running on this machine. */
 export interface RunningAssistant {
@@ -59,11 +59,19 @@ export async function serve(
     ...config.documentReader,
     onStrayError: (description) => recordStrayRejection(description, 'a document reader process'),
   });
-  // Before any plugin object exists (describeMissingProviders builds them): the framework logs through it.
-  initializeAgentsLogging(config.logLevel === 'silent' ? 'fatal' : config.logLevel);
+  // The voice half, loaded on first need (see app/voice-stack.ts); the framework logs
+  // through our logger from before any of its objects exists.
+  let stack: Promise<VoiceStack> | undefined;
+  const voiceStack = () =>
+    (stack ??= import('./voice-stack.ts').then((loaded) => {
+      loaded.initializeAgentsLogging(config.logLevel === 'silent' ? 'fatal' : config.logLevel);
+      return loaded;
+    }));
   const database = await openConfiguredDatabase(config);
   instrumentQueries(database, metrics());
-  if (config.otlpEndpoint) startTracing(config.otlpEndpoint);
+  // Tracing hooks into LiveKit Agents, so it is loaded only when asked for.
+  const tracing = config.otlpEndpoint ? await import('../telemetry/tracing.ts') : undefined;
+  if (config.otlpEndpoint) tracing?.startTracing(config.otlpEndpoint);
   try {
     // The embedded database belongs to this process alone: what a killed predecessor left
     // half done (uploads never read, conversations never ended) is cleared now.
@@ -87,28 +95,39 @@ export async function serve(
       options.onStep?.('Building the page (web/client/dist), once after each change to it…'),
     );
     let models: Promise<SharedModels> | undefined;
-    const loadModels = () => (models ??= loadSharedModels());
+    const loadModels = () => (models ??= voiceStack().then((loaded) => loaded.loadSharedModels()));
+    let conversations: Promise<StartConversation> | undefined;
+    const startConversation: StartConversation = async (userId, channel) => {
+      conversations ??= voiceStack().then((loaded) =>
+        loaded.voiceConversations({
+          config,
+          database,
+          models: loadModels,
+          embedder: createConfiguredEmbedder(config),
+          logger,
+        }),
+      );
+      return (await conversations)(userId, channel);
+    };
     const runsWorker = config.livekit !== undefined && problems.length === 0;
-    if (runsWorker) await checkWorkerHealthPort(config);
+    if (runsWorker) await (await voiceStack()).checkWorkerHealthPort(config);
     const web = await createWebServer({
       config,
       database,
       cookieSecret: await loadCookieSecret(config.database.dataDir, config.server.accessKey),
       problems,
-      startConversation: voiceConversations({
-        config,
-        database,
-        models: loadModels,
-        embedder: createConfiguredEmbedder(config),
-        logger,
-      }),
+      startConversation,
       clientDirectory: CLIENT_DIRECTORY,
       logger,
     });
     await web.app.listen({ host: config.server.host, port: config.server.port });
-    // Once the server answers, before the first visitor starts a conversation: the VAD and
-    // end-of-turn weights (part of their loading is synchronous), and a reader process's
-    // first PDF, which loads pdf.js (about a second).
+    // Once the server answers, before the first visitor starts a conversation: the planner's
+    // statistics (db/planner-statistics.ts), the voice stack with the VAD and end-of-turn
+    // weights (part of their loading is synchronous), and a reader process's first PDF,
+    // which loads pdf.js (about a second).
+    void database
+      .refreshStatistics()
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not refresh the planner statistics'));
     if (!config.livekit && problems.length === 0) {
       loadModels().catch((error: unknown) => logger.error({ err: error }, 'could not load the voice models'));
       void warmUpPdfReading(reader).catch((error: unknown) =>
@@ -118,7 +137,7 @@ export async function serve(
     if (runsWorker) {
       // The agents CLI reads its command from argv; `npm start` means its `start`.
       process.argv.splice(2, Infinity, 'start');
-      runWorker(config);
+      (await voiceStack()).runWorker(config);
     }
     const address = web.app.server.address() as AddressInfo;
     return {
@@ -130,7 +149,7 @@ export async function serve(
         await web.close();
         await reader.close();
         await database.close();
-        await stopTracing();
+        await tracing?.stopTracing();
       },
     };
   } catch (error) {

@@ -1,4 +1,4 @@
-import { describeCapabilities } from '../agent/providers.ts';
+import { describeCapabilities } from '../agent/provider-settings.ts';
 import { loadConfig } from '../config/load.ts';
 import { runCommand } from './cli.ts';
 import { describeDatabase } from './open-database.ts';

@@ -11,7 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
-import { PDFParse } from 'pdf-parse';
+import type { PDFParse } from 'pdf-parse';
 import sharp from 'sharp';
 import { MediaError } from './errors.ts';
 import { scaleToFit, VISION_IMAGE_BOUNDS } from './limits.ts';
@@ -98,7 +98,10 @@ async function withPdf<T>(
 ): Promise<T> {
   if (bytes.length === 0)
     throw new MediaError('empty', 'This PDF is empty (0 bytes), so there is nothing to read.');
-  const parser = new PDFParse({
+  // Loaded on first use: pdf.js takes about a second to import, which a process that
+  // never reads a PDF (the web server; documents are read in reader processes) skips.
+  const { PDFParse: Parser } = await import('pdf-parse');
+  const parser = new Parser({
     ...PDFJS_ASSETS,
     // A copy: pdf.js may take ownership of (detach) the array it is given.
     data: new Uint8Array(bytes),

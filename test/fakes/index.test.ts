@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { chooseSpeechToText, chooseTextToSpeech } from '../../agent/providers.ts';
+import { chooseSpeechToText, chooseTextToSpeech } from '../../agent/provider-settings.ts';
 import { loadConfig } from '../../config/load.ts';
 import type { Fakes } from './index.ts';
 import { fakeKeys, startFakes } from './index.ts';

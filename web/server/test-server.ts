@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { loadConfig, type Config } from '../../config/load.ts';
-import { createRecordingTranscriber } from '../../agent/providers.ts';
+import { createRecordingTranscriber } from '../../agent/provider-settings.ts';
 import { createConversation } from '../../db/index.ts';
 import { createTestDatabase, type TestDatabase } from '../../test/support/database.ts';
 import { SOCKET_PATH, type ServerMessage } from '../../protocol/index.ts';

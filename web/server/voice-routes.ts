@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { createVoiceLibrary, ProviderConfigurationError } from '../../agent/providers.ts';
+import { createVoiceLibrary, ProviderConfigurationError } from '../../agent/provider-settings.ts';
 import { VoiceCatalog } from '../../agent/voice-library.ts';
 import type { Config } from '../../config/load.ts';
 import {

@@ -1,4 +1,4 @@
-import { createConfiguredEmbedder } from '../../agent/providers.ts';
+import { createConfiguredEmbedder } from '../../agent/provider-settings.ts';
 import type { Fakes } from '../../test/fakes/index.ts';
 import { sharedModels } from '../../test/support/voice-harness.ts';
 import type { StartConversation } from './conversation.ts';
