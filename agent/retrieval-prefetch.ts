@@ -7,9 +7,10 @@ const MIN_WORDS = 3;
  * embedding and a search (about 130 ms on the critical path). Nothing during speech
  * says which interim will be the last, so it retrieves for the newest interim words:
  * one embedding request at a time (a newer interim waits for the running one and
- * replaces any older waiting one), each wording once. The search for a wording runs when
- * its embedding is back only if no newer wording is waiting and no final came since,
- * so the database works for the newest words alone. At most one embedding request is
+ * replaces any older waiting one), each wording once. The search for a wording runs only
+ * if it is still the newest once it settled (`PREFETCH_SEARCH_SETTLE_MS` in
+ * turn-retrieval.ts) and no final came since, so the database works for the words that
+ * ended the speech, not for each wording before them. At most one embedding request is
  * in flight per speaking user, and at most one per interim transcript. When the user
  * falls silent before the final came (a slow STT), the words heard are retrieved for
  * too. Finals are left to the answer itself, which takes a retrieval of the same words

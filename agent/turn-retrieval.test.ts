@@ -1,8 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { resolveUser, storeMemory } from '../db/index.ts';
 import { VoiceHarness } from '../test/support/voice-harness.ts';
 import type { TurnContext } from './reference-context.ts';
-import { TurnRetrievals } from './turn-retrieval.ts';
+import { PREFETCH_SEARCH_SETTLE_MS, TurnRetrievals } from './turn-retrieval.ts';
 
 /** A knowledge base that records its embeddings and searches, and answers when told. */
 function recordingKnowledge() {
@@ -33,6 +33,10 @@ function recordingKnowledge() {
 }
 
 describe('TurnRetrievals', () => {
+  afterEach(() => vi.useRealTimers());
+  /** Lets the prefetch's settle time pass (fake timers; the embeddings answer at once). */
+  const settle = () => vi.advanceTimersByTimeAsync(PREFETCH_SEARCH_SETTLE_MS);
+
   it("reuses a message's retrieval for its tool round trips, never for a later message with the same words", async () => {
     const { knowledge, embedded, searched, embedAll } = recordingKnowledge();
     const retrievals = new TurnRetrievals(knowledge);
@@ -52,11 +56,15 @@ describe('TurnRetrievals', () => {
   });
 
   it('gives the prefetched retrieval to the next message with its words, once', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
     const { knowledge, embedded, searched, embedAll } = recordingKnowledge();
     const retrievals = new TurnRetrievals(knowledge);
     const prefetched = retrievals.prefetch('what is my locker code');
     await embedAll();
     await prefetched;
+    // The embedding is back; the search waits until the words stayed the newest a while.
+    expect(searched).toEqual([]);
+    await settle();
     expect(searched).toEqual(['what is my locker code']);
     const answer = retrievals.forMessage('message-1', 'What is my locker code?');
     await answer.retrieval.context();
@@ -86,21 +94,38 @@ describe('TurnRetrievals', () => {
     expect(embedded.at(-1)).toBe('Where is the nearest station?');
   });
 
-  it('does not search a prefetched wording that was superseded before its embedding came back', async () => {
+  it('does not search a prefetched wording that was superseded before it settled', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
     const { knowledge, searched, embedAll } = recordingKnowledge();
     const retrievals = new TurnRetrievals(knowledge);
     let newer = false;
     const first = retrievals.prefetch('what is the part', () => newer);
-    newer = true;
     await embedAll();
     await first;
+    newer = true;
+    await settle();
     expect(searched).toEqual([]);
     // Replaced by newer words: the older wording's search does not run either.
     const older = retrievals.prefetch('where is my', () => false);
     void retrievals.prefetch('where is my locker', () => false);
     await embedAll();
     await older;
+    await settle();
     expect(searched).toEqual(['where is my locker']);
+  });
+
+  it('searches at once for a final that comes before the words settled', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'Date'] });
+    const { knowledge, searched, embedAll } = recordingKnowledge();
+    const retrievals = new TurnRetrievals(knowledge);
+    void retrievals.prefetch('what is my locker code');
+    await embedAll();
+    const { retrieval } = retrievals.forMessage('message-1', 'What is my locker code?');
+    await retrieval.context();
+    expect(searched).toEqual(['what is my locker code']);
+    await settle();
+    // The settled prefetch does not search a second time.
+    expect(searched).toHaveLength(1);
   });
 
   it('tries a failed search again when asked again', async () => {

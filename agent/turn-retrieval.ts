@@ -3,6 +3,15 @@ import type { TurnContext } from './reference-context.ts';
 import { extendsWording, retrievalKey } from './retrieval-prefetch.ts';
 
 /**
+ * How long after its interim arrived a prefetched wording must still be the newest for
+ * its search to run. Interim transcripts come every 250 ms or so while a person speaks,
+ * so this searches (on the main thread, for the embedded database) the wording that
+ * ended the speech rather than each one before it; the embedding is still requested at
+ * once. A final that comes sooner starts the search itself.
+ */
+export const PREFETCH_SEARCH_SETTLE_MS = 300;
+
+/**
  * One retrieval for one wording: its embedding (requested at once) and its search (run
  * once, when first asked for), with when it started and ended (Date.now() ms).
  */
@@ -74,10 +83,15 @@ export class TurnRetrievals {
     if (key === '' || this.prefetched?.key === key) return Promise.resolve();
     const retrieval = this.start(key, text);
     this.prefetched = retrieval;
+    const search = () => {
+      // A failed search is tried again when the answer asks; never an unhandled rejection.
+      if (this.prefetched === retrieval && !superseded()) retrieval.context().catch(() => undefined);
+    };
     return retrieval.embedding.then(
       () => {
-        // A failed search is tried again when the answer asks; never an unhandled rejection.
-        if (this.prefetched === retrieval && !superseded()) retrieval.context().catch(() => undefined);
+        const wait = retrieval.startedAt + PREFETCH_SEARCH_SETTLE_MS - Date.now();
+        if (wait <= 0) search();
+        else setTimeout(search, wait).unref();
       },
       () => undefined,
     );
