@@ -73,10 +73,11 @@ export class TurnRetrievals {
 
   /**
    * Starts retrieving for words the user is still saying: the embedding at once, and the
-   * search once the embedding is back, unless by then `superseded()` (newer words are
-   * waiting, or a final came and the answer decides) or a newer wording replaced this one,
-   * so that a stale search never holds the database when the answer needs it. Resolves
-   * when the embedding is back (the next wording's may start then); never rejects.
+   * search {@link PREFETCH_SEARCH_SETTLE_MS} after the words were heard (or when the
+   * embedding is back, if later), unless by then `superseded()` (newer words are waiting,
+   * or a final came and the answer decides) or a newer wording replaced this one, so that
+   * a stale search never holds the database when the answer needs it. Resolves when the
+   * embedding is back (the next wording's may start then); never rejects.
    */
   prefetch(text: string, superseded: () => boolean = () => false): Promise<void> {
     const key = retrievalKey(text);
