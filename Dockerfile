@@ -1,7 +1,8 @@
-# The assistant (web server + LiveKit agent worker) as one image. TypeScript runs through
-# tsx, a production dependency; the only build step is the browser page (Vite, also a
-# production dependency), built here because the app runs as the unprivileged `node`
-# user, who cannot write web/client/dist at start.
+# The assistant (web server + LiveKit agent worker) as one image. `npm run build` makes the
+# browser page (Vite) and compiles the commands (esbuild, app/command-build.mjs), both
+# production dependencies, here because the app runs as the unprivileged `node` user, who
+# cannot write web/client/dist or node_modules/.cache at start. LiveKit's job processes
+# load the TypeScript sources through tsx, also a production dependency.
 
 # --- dependencies: production only, installed from the lockfile ---------------------------
 FROM node:20-bookworm-slim AS dependencies

@@ -15,5 +15,10 @@ export default tseslint.config(
       'no-console': 'off',
     },
   },
+  {
+    // Plain JavaScript run by Node itself (app/launch.mjs and what it imports).
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
   prettier,
 );

@@ -1,5 +1,6 @@
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { cli, defineAgent, ServerOptions, type JobContext, type JobProcess } from '@livekit/agents';
 import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { pino } from 'pino';
@@ -144,12 +145,16 @@ export async function checkWorkerHealthPort(config: Config): Promise<void> {
   }
 }
 
-/** Starts the worker process (`tsx agent/worker.ts start`). */
+/** Runs the LiveKit worker in this process (`npm start` with LIVEKIT_URL; see app/serve.ts). */
 export function runWorker(config: Config): void {
   if (!config.livekit)
     throw new ProviderConfigurationError(
       'The LiveKit worker needs LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET.',
     );
+  // Each job process imports this file, TypeScript, with the worker's Node flags (fork's
+  // default): under the compiled commands (app/launch.mjs) those lack tsx's loader.
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  if (!process.execArgv.some((flag) => flag.includes('tsx'))) process.execArgv.push('--import', tsx);
   cli.runApp(
     new ServerOptions({
       agent: fileURLToPath(import.meta.url),

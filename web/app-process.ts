@@ -1,8 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 /** Helpers for tests that run the whole assistant as `npm start` does. */
 
@@ -18,16 +17,14 @@ export interface RunningApp {
 }
 
 /**
- * Runs `npm start`'s entry point (app/start.ts under tsx) with only the given settings
+ * Runs what `npm start` runs (app/launch.mjs start) with only the given settings
  * (plus PATH and HOME) on a free port; resolves once it prints the URL to open.
  * Settings must include an absolute DATA_DIR, which is also its working directory.
  */
 export async function startApp(settings: Record<string, string>): Promise<RunningApp> {
   const port = await freePort();
-  // As `npm start` runs it: node with tsx's loader, no tsx CLI in between (that one
-  // SIGKILLs its child when the child is slow to acknowledge a SIGTERM).
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = spawn(process.execPath, ['--import', tsx, path.join(ROOT, 'app', 'start.ts')], {
+  // As `npm start` runs it, without npm in between (signals reach the app itself).
+  const child = spawn(process.execPath, [path.join(ROOT, 'app', 'launch.mjs'), 'start'], {
     // A working directory without a .env, so a developer's own settings do not leak in.
     cwd: settings.DATA_DIR,
     env: {

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 /** What a command printed and how it ended. */
 export interface CommandOutcome {
@@ -9,12 +8,12 @@ export interface CommandOutcome {
   stderr: string;
 }
 
-/** tsx's loader by absolute URL, so children started in another folder still find it. */
-const TSX_LOADER = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+/** The launcher `npm run <command>` runs (it compiles the commands; see app/command-build.mjs). */
+const LAUNCHER = fileURLToPath(new URL('../../app/launch.mjs', import.meta.url));
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Runs `app/<script>` as `npm run` would, in a child process (asynchronously, so fakes in
+ * Runs `app/<script>` (`ask.ts`) as `npm run` does, through app/launch.mjs, in a child process (asynchronously, so fakes in
  * this process keep answering). `env` replaces the environment entirely except PATH:
  * the child sees only what the test sets, not the developer's `.env` or shell.
  */
@@ -25,7 +24,7 @@ export function runApp(
   options: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<CommandOutcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', TSX_LOADER, `${REPOSITORY}app/${script}`, ...args], {
+    const child = spawn(process.execPath, [LAUNCHER, script.replace(/\.ts$/, ''), ...args], {
       cwd: options.cwd ?? REPOSITORY,
       env: { PATH: process.env.PATH ?? '', ...env },
       timeout: options.timeoutMs ?? 60_000,

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -27,6 +28,8 @@ export async function registerRecordingRoute(
   options: RecordingRouteOptions,
 ): Promise<void> {
   const { config, database } = options;
+  // Made now, not with the first upload, or a first start warns that the root is missing.
+  await mkdir(config.database.uploadsDirectory, { recursive: true });
   // Only reply.sendFile from this plugin: nothing under the uploads folder is served by path.
   await app.register(fastifyStatic, { root: config.database.uploadsDirectory, serve: false });
   // The path recordingMediaPath() names, inside the /api prefix.
