@@ -84,11 +84,18 @@ async function converse(session: RigSession, turns: number): Promise<TurnResult[
       );
       const decision = inTurn.findLast((record) => record.kind === 'turn-decision');
       const eou = inTurn.find((record) => record.kind === 'eou');
+      const final = inTurn.findLast((record) => record.kind === 'final-transcript');
+      const retrieval = inTurn.findLast((record) => record.kind === 'retrieval');
       const voiceToVoice = firstFrame.at - spoken.lastVoicedAt;
       const accounted = accountedFor({
         vadSpeechEnd: eou?.kind === 'eou' ? eou.at - eou.endOfUtteranceDelayMs - spoken.lastVoicedAt : 0,
         waitMs: decision?.kind === 'turn-decision' ? decision.waitMs : 0,
-        retrieval: true,
+        // The embedding's round trip counts only when the retrieval began on the final
+        // transcript (the fakes run in another process here, so the rig's record says).
+        retrieval:
+          retrieval?.kind === 'retrieval' &&
+          !retrieval.reusedEmbedding &&
+          (final === undefined || retrieval.startedAt >= final.at),
       });
       results.push({ voiceToVoice, overhead: voiceToVoice - accounted });
       await waitFor(() => Date.now() - (session.frames.at(-1)?.at ?? 0) > 400, 30_000, 'the reply to end');

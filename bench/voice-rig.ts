@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { voice } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
+import { Assistant } from '../agent/assistant.ts';
 import { TURN_TAKING } from '../agent/turn-taking/decision.ts';
 import { initializeAgentsLogging } from '../agent/logging.ts';
 import { PacedAudioOutput, PushAudioInput } from '../agent/roomless-audio.ts';
@@ -40,6 +41,8 @@ export type SessionRecord =
   | { kind: 'tts'; at: number; speechId: string; ttfbMs: number }
   | { kind: 'eot-prediction'; at: number; probability: number; threshold: number; inferenceMs: number }
   | { kind: 'false-interruption'; at: number }
+  /** The retrieval a user message got: when it started, and whether it reused an interim wording's embedding. */
+  | { kind: 'retrieval'; at: number; startedAt: number; reusedEmbedding: boolean }
   | {
       kind: 'turn-decision';
       at: number;
@@ -180,6 +183,8 @@ export class VoiceRig {
         probability: signals.audioProbability,
       }),
     );
+    if (session.session.currentAgent instanceof Assistant)
+      recordRetrievals(session.session.currentAgent, records);
     applyWhatIf(session.session, whatIf);
     const microphone = new Microphone(input);
     microphone.start();
@@ -200,6 +205,23 @@ export class VoiceRig {
     await this.closeFakes();
     await this.test.cleanup();
   }
+}
+
+/**
+ * Records the retrieval each user message gets (for benches whose fakes run in another
+ * process, so they cannot see the embedding requests: whether it started on the final).
+ */
+function recordRetrievals(assistant: Assistant, records: SessionRecord[]): void {
+  const retrievals = assistant.retrievals;
+  const forMessage = retrievals.forMessage.bind(retrievals);
+  retrievals.forMessage = (messageId, text) => {
+    const answer = forMessage(messageId, text);
+    if (answer.isNew) {
+      const { startedAt, reusedEmbedding } = answer.retrieval;
+      records.push({ kind: 'retrieval', at: Date.now(), startedAt, reusedEmbedding });
+    }
+    return answer;
+  };
 }
 
 function recordSession(session: voice.AgentSession, records: SessionRecord[]): void {
