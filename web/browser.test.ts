@@ -93,7 +93,10 @@ describe.skipIf(PLAN.action === 'skip')('the page in a browser', () => {
 /** The whole visit: connect, speak, listen, share files, type, check both layouts, forget. */
 async function converse(page: Page, fakes: Fakes, url: string): Promise<void> {
   await page.goto(url);
-  await expect.poll(() => page.locator('#connect').isEnabled()).toBe(true);
+  // Right after it prints the URL the server loads the voice stack, which holds its one
+  // thread for up to a second when idle (GET /healthz waited 0.6 to 1.0 s, with tsx as
+  // compiled) and for several under a full test run: the page's session request waits.
+  await expect.poll(() => page.locator('#connect').isEnabled(), { timeout: 20_000 }).toBe(true);
   await recordStates(page);
   await page.locator('#connect').click();
   await expect.poll(() => page.locator('#connect').textContent(), { timeout: 20_000 }).toBe('Disconnect');
