@@ -1,8 +1,9 @@
-import { llm, voice } from '@livekit/agents';
+import { llm, voice, type stt } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
 import { TransformStream, type ReadableStream } from 'node:stream/web';
 import type { Logger } from 'pino';
 import { z } from 'zod';
+import type { BackchannelFilter } from './backchannel.ts';
 import { refersToCamera, type CameraFrames } from './camera.ts';
 import { CitationMarkerFilter } from './citation-markers.ts';
 import { ASSISTANT_INSTRUCTIONS } from './instructions.ts';
@@ -45,6 +46,8 @@ export interface AssistantOptions {
   userTurn?: UserTurn;
   observer?: AssistantObserver;
   logger?: Logger;
+  /** Keeps "mm-hm"s said over the agent from taking the turn (see backchannel.ts). */
+  backchannels?: BackchannelFilter;
 }
 
 /**
@@ -66,6 +69,7 @@ export class Assistant extends voice.Agent {
   private toolSources: Source[] = [];
   /** The user's words of the turn being answered (remember, forget and linking check against them). */
   private readonly turn: UserTurn;
+  private readonly backchannels: BackchannelFilter | undefined;
 
   constructor(options: AssistantOptions) {
     const knowledge = options.knowledge;
@@ -99,6 +103,15 @@ export class Assistant extends voice.Agent {
     this.cameraEveryTurn = options.cameraEveryTurn ?? false;
     this.observer = options.observer;
     this.logger = options.logger;
+    this.backchannels = options.backchannels;
+  }
+
+  override async sttNode(
+    audio: ReadableStream<AudioFrame> | AsyncIterable<AudioFrame>,
+    modelSettings: voice.ModelSettings,
+  ): Promise<ReadableStream<stt.SpeechEvent | string> | null> {
+    const events = await voice.Agent.default.sttNode(this, audio, modelSettings);
+    return events && this.backchannels ? this.backchannels.filter(events) : events;
   }
 
   override async llmNode(

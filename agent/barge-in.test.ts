@@ -61,6 +61,32 @@ describe('barge-in', () => {
     expect(interrupted?.interrupted).toBe(true);
   });
 
+  it('goes on with the answer after an "uh-huh" said over it, which is not a turn', async () => {
+    const { voice, input } = await agentSpeaking();
+    harness.deepgram.transcripts.push('Uh-huh.');
+    const chats = () =>
+      harness.openai.requests.filter((request) => request.path.endsWith('/chat/completions')).length;
+    const chatsBefore = chats();
+    const clearsBefore = harness.audio.clears.length;
+    const onset = Date.now();
+    await speak(input, speechFixture('uh-huh'), 2_000);
+    await waitFor(() => harness.audio.frames.some((frame) => frame.at > onset + 1_500), 5_000, 'more answer');
+
+    // It paused under the user's voice, and went on soon after it ended: the framework's
+    // resume after a pause with no turn waits 3 s (see voice-session.ts).
+    const audible = harness.audio.frames.filter((frame) => frame.at > onset - 200 && frame.rms > 0.01);
+    const gaps = audible.slice(1).map((frame, index) => frame.at - audible[index]!.at);
+    const longestGap = Math.max(...gaps);
+    expect(longestGap).toBeGreaterThan(200);
+    expect(longestGap).toBeLessThan(2_000);
+    // Never cleared, no new answer, no user message.
+    expect(harness.audio.clears.length).toBe(clearsBefore);
+    expect(chats()).toBe(chatsBefore);
+    await voice.close();
+    const saved = await listMessages(harness.test.database.pool, voice.conversationId);
+    expect(saved.filter((message) => message.role === 'user' && message.modality === 'voice')).toEqual([]);
+  });
+
   it('does not stop for a cough-length blip', async () => {
     const { voice, input } = await agentSpeaking();
     const clearsBefore = harness.audio.clears.length;

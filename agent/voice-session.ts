@@ -13,6 +13,7 @@ import {
 } from '../db/index.ts';
 import type { Embedder } from '../ingest/embeddings.ts';
 import { Assistant } from './assistant.ts';
+import { BackchannelFilter } from './backchannel.ts';
 import type { ConversationEventListener } from '../protocol/index.ts';
 import { ASSISTANT_INSTRUCTIONS, WEB_GREETING } from './instructions.ts';
 import {
@@ -138,10 +139,12 @@ export async function startVoiceSession(
   });
   const onPhone = options.channel === 'phone';
   const userTurn = new UserTurn();
+  const backchannels = new BackchannelFilter();
   const agent = new Assistant({
     knowledge,
     conversationId,
     userTurn,
+    backchannels,
     ...(recordTurns ? { observer: recorder.turns } : {}),
     ...(options.camera ? { camera: options.camera, cameraEveryTurn: config.cameraEveryTurn } : {}),
     ...(onPhone ? { instructions: ASSISTANT_INSTRUCTIONS + PHONE_INSTRUCTIONS } : {}),
@@ -209,6 +212,8 @@ export async function startVoiceSession(
       ...options.connOptions,
     },
   });
+
+  backchannels.attach(session);
 
   if ('audioInput' in transport) {
     session.input.audio = transport.audioInput;

@@ -20,10 +20,13 @@ import { whatIfFromOptions, whatIfLabel } from './what-if.ts';
 /**
  * `barge-in`: the user starts speaking while the agent speaks. Measures the time from
  * the onset of their speech (first voiced frame pushed) to the last agent audio frame
- * the paced output released, and how often short non-speech blips (coughs, clicks, a
- * clap, a knock) interrupt the agent or make it pause.
+ * the paced output released, how often short non-speech blips (coughs, clicks, a
+ * clap, a knock) interrupt the agent or make it pause, and what backchannels ("uh-huh"
+ * said over the agent, transcribed as one of BACKCHANNEL_WORDS) do: taken as the user's
+ * turn or not, and how long the answer stopped before it went on.
  *
  * Options: --trials 20 (spoken interruptions) --blips 35 (blips, cycling over 7 kinds)
+ *          --backchannels 15 (cycling over the words)
  *          and the what-ifs of what-if.ts (e.g. --min-interruption-ms 250)
  */
 
@@ -31,6 +34,9 @@ const { json, options } = benchArguments();
 const out = humanOutput(json);
 const trials = numberOption(options, 'trials', 20);
 const blipCount = numberOption(options, 'blips', 35);
+const backchannelCount = numberOption(options, 'backchannels', 15);
+/** What the STT fake says the "uh-huh" clip was, in turn. */
+const BACKCHANNEL_WORDS = ['Uh-huh.', 'Mm-hmm.', 'Yeah.', 'Okay.', 'Right, right.'];
 const whatIf = whatIfFromOptions(options);
 const whatIfName = whatIfLabel(whatIf);
 /** Agent audio flows in steady small steps; a longer silence means it stopped. */
@@ -90,6 +96,7 @@ const userId = await rig.user('bench-barge-in');
 const bargeIns: number[] = [];
 const missed: number[] = [];
 const blipOutcomes: { name: string; interrupted: boolean; paused: boolean }[] = [];
+const backchannelOutcomes: { words: string; takenAsTurn: boolean; silenceMs: number }[] = [];
 try {
   const session = await rig.startSession(userId, whatIf);
   const stop = speechFixture('interrupt-stop');
@@ -138,6 +145,34 @@ try {
     if (interrupted || paused)
       out.write(`  blip ${blip.name}: ${interrupted ? 'interrupted' : 'paused'} the agent\n`);
   }
+
+  const uhHuh = speechFixture('uh-huh');
+  for (let index = 0; index < backchannelCount; index++) {
+    if (!speaking(session)) await quiet(session);
+    await agentTalking(session, 500 + Math.random() * 1000);
+    const words = BACKCHANNEL_WORDS[index % BACKCHANNEL_WORDS.length]!;
+    rig.transcript = words;
+    const clearsBefore = session.clears.length;
+    const recordsBefore = session.records.length;
+    const { onsetAt } = await session.microphone.say(uhHuh);
+    // The clip, Silero's end of speech (400 ms of silence), the resume, some more answer.
+    await sleep(2500);
+    const cleared = session.clears.slice(clearsBefore).some((at) => at >= onsetAt);
+    const newReply = session.records
+      .slice(recordsBefore)
+      .some((record) => record.kind === 'speech-created' && record.source === 'generate_reply');
+    // How long the answer stopped: the longest gap in its audio since the onset.
+    const window = session.frames.filter((frame) => frame.at >= onsetAt - 100);
+    const silenceMs = Math.max(
+      0,
+      ...window.map((frame, position) => (position > 0 ? frame.at - window[position - 1]!.at : 0)),
+      Date.now() - (window.at(-1)?.at ?? onsetAt),
+    );
+    backchannelOutcomes.push({ words, takenAsTurn: cleared || newReply, silenceMs });
+    out.write(
+      `  backchannel "${words}": ${cleared || newReply ? 'taken as a turn' : `answer stopped ${silenceMs} ms`}\n`,
+    );
+  }
   session.voice.session.interrupt();
   await session.close();
 } finally {
@@ -146,6 +181,7 @@ try {
 
 const falseInterruptions = blipOutcomes.map((outcome) => (outcome.interrupted ? 1 : 0));
 const pauses = blipOutcomes.map((outcome) => (outcome.paused ? 1 : 0));
+const backchannelTurns = backchannelOutcomes.map((outcome) => (outcome.takenAsTurn ? 1 : 0));
 const metrics: Metric[] = [
   summarize('barge-in.onset-to-last-agent-frame', 'ms', bargeIns),
   summarize('barge-in.missed', 'fraction', [missed.length / trials]),
@@ -153,7 +189,12 @@ const metrics: Metric[] = [
     value: mean(falseInterruptions),
   }),
   summarize('blips.pause-rate', 'fraction', pauses, { value: mean(pauses) }),
+  summarize('backchannels.taken-as-turn', 'fraction', backchannelTurns, { value: mean(backchannelTurns) }),
 ];
+const answerStopped = backchannelOutcomes
+  .filter((outcome) => !outcome.takenAsTurn)
+  .map((outcome) => outcome.silenceMs);
+if (answerStopped.length > 0) metrics.push(summarize('backchannels.answer-stopped', 'ms', answerStopped));
 const checks: Check[] = [
   { what: 'barge-in p95', actual: percentile(bargeIns, 95), limit: 300, unit: 'ms', kind: 'max' },
   {
@@ -163,9 +204,16 @@ const checks: Check[] = [
     unit: '%',
     kind: 'max',
   },
+  {
+    what: "backchannels taken as the user's turn",
+    actual: mean(backchannelTurns) * 100,
+    limit: 5,
+    unit: '%',
+    kind: 'max',
+  },
 ];
 printTable(
-  `barge-in${whatIfName ? ` (what-if ${whatIfName})` : ''}: ${bargeIns.length} interruptions, ${blipOutcomes.length} blips, ${((performance.now() - started) / 1000).toFixed(0)} s`,
+  `barge-in${whatIfName ? ` (what-if ${whatIfName})` : ''}: ${bargeIns.length} interruptions, ${blipOutcomes.length} blips, ${backchannelOutcomes.length} backchannels, ${((performance.now() - started) / 1000).toFixed(0)} s`,
   metrics,
   out,
 );
