@@ -13,9 +13,10 @@ const LAUNCHER = fileURLToPath(new URL('../../app/launch.mjs', import.meta.url))
 const REPOSITORY = fileURLToPath(new URL('../../', import.meta.url));
 
 /**
- * Runs `app/<script>` (`ask.ts`) as `npm run` does, through app/launch.mjs, in a child process (asynchronously, so fakes in
- * this process keep answering). `env` replaces the environment entirely except PATH:
- * the child sees only what the test sets, not the developer's `.env` or shell.
+ * Runs `app/<script>` (`ask.ts`) as `npm run` does, through app/launch.mjs, in a child
+ * process (asynchronously, so fakes in this process keep answering). `env` replaces the
+ * environment entirely except PATH: the child sees only what the test sets, not the
+ * developer's `.env` or shell.
  */
 export function runApp(
   script: string,
