@@ -41,7 +41,7 @@ const KEEP_MS = 10 * 60_000;
  * @param {Place} place
  * @returns {Promise<string | undefined>}
  */
-async function freshBuild({ root, cache }) {
+async function freshBuild({ root, cache, commands }) {
   /** @type {{ format: number, directory: string, inputs: Record<string, [number, number]> }} */
   let manifest;
   try {
@@ -50,15 +50,23 @@ async function freshBuild({ root, cache }) {
     return undefined;
   }
   if (manifest.format !== BUILD_FORMAT) return undefined;
-  const unchanged = await Promise.all(
-    Object.entries(manifest.inputs).map(([file, [size, modified]]) =>
+  const built = path.join(cache, manifest.directory);
+  const present = (/** @type {string} */ file) =>
+    stat(file).then(
+      () => true,
+      () => false,
+    );
+  const unchanged = await Promise.all([
+    // A build folder someone deleted is built again, not imported.
+    ...commands.map((name) => present(path.join(built, `${name}.js`))),
+    ...Object.entries(manifest.inputs).map(([file, [size, modified]]) =>
       stat(path.join(root, file)).then(
         (found) => found.size === size && found.mtimeMs === modified,
         () => false,
       ),
     ),
-  );
-  return unchanged.every(Boolean) ? path.join(cache, manifest.directory) : undefined;
+  ]);
+  return unchanged.every(Boolean) ? built : undefined;
 }
 
 /**
@@ -72,11 +80,17 @@ async function build({ root, cache, commands }) {
   const esbuild = await import('esbuild');
   await mkdir(cache, { recursive: true });
   const directory = `build-${Date.now()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  // Each source's size and time as they were just before it was read: a file saved
+  // during the build then looks changed at the next command, which builds again.
+  /** @type {Map<string, [number, number]>} */
+  const readAs = new Map();
   /** @type {import('esbuild').Plugin} */
   const ownAddress = {
     name: 'own-import-meta-url',
     setup(builder) {
       builder.onLoad({ filter: /\.ts$/ }, async ({ path: file }) => {
+        const before = await stat(file);
+        readAs.set(file, [before.size, before.mtimeMs]);
         const source = await readFile(file, 'utf8');
         const address = JSON.stringify(pathToFileURL(file).href);
         return { contents: source.replaceAll('import.meta.url', address), loader: 'ts' };
@@ -101,8 +115,9 @@ async function build({ root, cache, commands }) {
   /** @type {Record<string, [number, number]>} */
   const inputs = {};
   for (const file of Object.keys(result.metafile.inputs)) {
-    const found = await stat(path.join(root, file));
-    inputs[file] = [found.size, found.mtimeMs];
+    const absolute = path.join(root, file);
+    const found = readAs.get(absolute) ?? (await stat(absolute).then((now) => [now.size, now.mtimeMs]));
+    inputs[file] = /** @type {[number, number]} */ (found);
   }
   const manifest = path.join(cache, 'manifest.json');
   const temporary = `${manifest}.${process.pid}`;

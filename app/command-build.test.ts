@@ -55,6 +55,14 @@ describe('compiledCommands (what app/launch.mjs runs)', () => {
     expect((await load(second)).message).toBe('howdy');
   });
 
+  it('compiles again when the build folder was deleted', async () => {
+    const first = await build();
+    await rm(first!, { recursive: true });
+    const second = await build();
+    expect(second).not.toBe(first);
+    expect((await load(second)).message).toBe('hello');
+  });
+
   it('says where a source does not compile and returns no build (the launcher runs tsx)', async () => {
     await writeFile(source('app/greeting.ts'), 'export const greeting = ;\n');
     expect(await build()).toBeUndefined();
