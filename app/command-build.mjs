@@ -5,10 +5,11 @@
 // module, ours and each package's, passes through its resolve and load hooks on another
 // thread; the compiled commands load as plain JavaScript (README, Startup).
 //
-// A build lives in its own directory under node_modules/.cache/voice-assistant/commands; manifest.json names the current one
-// with the size and modification time of every file it was built from, so an edit
-// since then (or a checkout) is seen at the next command, which builds again (~0.3 s).
-// `node app/command-build.mjs` builds now (npm install and `npm run build` do).
+// A build lives in its own directory under node_modules/.cache/voice-assistant/commands;
+// manifest.json names the current one with the size and modification time of every file
+// it was built from, so an edit since then (or a checkout) is seen at the next command,
+// which builds again (~0.3 s). `node app/command-build.mjs` builds now (npm install and
+// `npm run build` do).
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -70,8 +71,8 @@ async function freshBuild({ root, cache, commands }) {
 }
 
 /**
- * Compiles every command into a new directory under the cache folder and points the manifest at it.
- * `import.meta.url` keeps meaning the source file's own address: modules find the page,
+ * Compiles every command into a new directory under the cache folder and points the
+ * manifest at it. `import.meta.url` keeps meaning the source file's own address: modules find the page,
  * the migrations and their packages relative to it.
  * @param {Place} place
  * @returns {Promise<string>}
