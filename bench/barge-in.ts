@@ -74,6 +74,15 @@ async function quiet(session: RigSession): Promise<void> {
   );
 }
 
+/** The longest gap between agent audio frames released since just before `from` (ms). */
+function longestGap(session: RigSession, from: number): number {
+  const window = session.frames.filter((frame) => frame.at >= from - 100);
+  return Math.max(
+    0,
+    ...window.map((frame, position) => (position > 0 ? frame.at - window[position - 1]!.at : 0)),
+  );
+}
+
 /** The last frame of the audio that was playing at `from`: the frame before the first long gap. */
 function lastFrameOfRun(session: RigSession, from: number): number {
   let last = session.frames.findLast((frame) => frame.at <= from)?.at ?? from;
@@ -137,10 +146,7 @@ try {
     await sleep(1000);
     const interrupted = session.clears.slice(clearsBefore).some((at) => at >= onsetAt);
     // Held playback shows as a gap in the released frames that later resumes.
-    const window = session.frames.filter((frame) => frame.at >= onsetAt - 100);
-    const paused = window.some(
-      (frame, position) => position > 0 && frame.at - window[position - 1]!.at > STOPPED_GAP_MS,
-    );
+    const paused = longestGap(session, onsetAt) > STOPPED_GAP_MS;
     blipOutcomes.push({ name: blip.name, interrupted, paused });
     if (interrupted || paused)
       out.write(`  blip ${blip.name}: ${interrupted ? 'interrupted' : 'paused'} the agent\n`);
@@ -161,12 +167,11 @@ try {
     const newReply = session.records
       .slice(recordsBefore)
       .some((record) => record.kind === 'speech-created' && record.source === 'generate_reply');
-    // How long the answer stopped: the longest gap in its audio since the onset.
-    const window = session.frames.filter((frame) => frame.at >= onsetAt - 100);
+    // How long the answer stopped: the longest gap in its audio since the onset, or the
+    // silence so far if it has not come back.
     const silenceMs = Math.max(
-      0,
-      ...window.map((frame, position) => (position > 0 ? frame.at - window[position - 1]!.at : 0)),
-      Date.now() - (window.at(-1)?.at ?? onsetAt),
+      longestGap(session, onsetAt),
+      Date.now() - (session.frames.at(-1)?.at ?? onsetAt),
     );
     backchannelOutcomes.push({ words, takenAsTurn: cleared || newReply, silenceMs });
     out.write(
