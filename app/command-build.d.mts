@@ -1,5 +1,6 @@
 /** Types of app/command-build.mjs (plain JavaScript: it runs before anything compiles TypeScript). */
 export declare const COMMANDS: readonly string[];
+export declare const INTERNAL_COMMANDS: readonly string[];
 export declare const ROOT: string;
 export interface Place {
   root: string;

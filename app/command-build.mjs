@@ -16,6 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 /** The commands: each an entry point app/<name>.ts. */
 export const COMMANDS = ['start', 'ask', 'ingest', 'erase', 'turns', 'migrate', 'sip-setup', 'call'];
+/** Entry points the launcher runs for the program itself, not for people: `npm start`'s conversation processes. */
+export const INTERNAL_COMMANDS = ['conversation-process'];
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 /**
  * Where the commands are and where their builds go (tests use a folder of their own).
@@ -25,7 +27,7 @@ export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const HERE = {
   root: ROOT,
   cache: path.join(ROOT, 'node_modules', '.cache', 'voice-assistant', 'commands'),
-  commands: COMMANDS,
+  commands: [...COMMANDS, ...INTERNAL_COMMANDS],
 };
 /** Bumped when the build options change, so that an older build is not reused. */
 const BUILD_FORMAT = 1;

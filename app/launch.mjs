@@ -4,10 +4,10 @@
 // source changed), or under tsx when it does not compile, after one line on stderr.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { COMMANDS, ROOT, compiledCommands } from './command-build.mjs';
+import { COMMANDS, INTERNAL_COMMANDS, ROOT, compiledCommands } from './command-build.mjs';
 
 const command = process.argv[2] ?? '';
-if (!COMMANDS.includes(command)) {
+if (!COMMANDS.includes(command) && !INTERNAL_COMMANDS.includes(command)) {
   process.stderr.write(`error: unknown command "${command}"; one of: ${COMMANDS.join(', ')}\n`);
   process.exit(2);
 }

@@ -15,6 +15,7 @@ import { CLIENT_DIRECTORY, ensureClientBuilt } from '../web/client-build.ts';
 import { loadCookieSecret } from '../web/server/access.ts';
 import { createWebServer } from '../web/server/create-server.ts';
 import type { StartConversation } from '../web/server/conversation.ts';
+import { ConversationPool } from '../web/server/conversation-pool.ts';
 import type * as VoiceStackModule from './voice-stack.ts';
 import type { SharedModels } from './voice-stack.ts';
 import { instrumentQueries } from '../telemetry/database.ts';
@@ -68,6 +69,7 @@ export async function serve(
       return loaded;
     }));
   const database = await openConfiguredDatabase(config);
+  let pool: ConversationPool | undefined;
   instrumentQueries(database, metrics());
   // Tracing hooks into LiveKit Agents, so it is loaded only when asked for.
   const tracing = config.otlpEndpoint ? await import('../telemetry/tracing.ts') : undefined;
@@ -97,18 +99,23 @@ export async function serve(
     let models: Promise<SharedModels> | undefined;
     const loadModels = () => (models ??= voiceStack().then((loaded) => loaded.loadSharedModels()));
     let conversations: Promise<StartConversation> | undefined;
-    const startConversation: StartConversation = async (userId, channel) => {
-      conversations ??= voiceStack().then((loaded) =>
-        loaded.voiceConversations({
-          config,
-          database,
-          models: loadModels,
-          embedder: createConfiguredEmbedder(config),
-          logger,
-        }),
-      );
-      return (await conversations)(userId, channel);
-    };
+    // Direct mode: conversations in processes of their own (web/server/conversation-pool.ts,
+    // started once the server listens), unless VOICE_PROCESSES=0 keeps them in this one.
+    const pooled = !config.livekit && problems.length === 0 && config.voiceProcesses > 0;
+    const startConversation: StartConversation = pooled
+      ? (userId, channel) => (pool as ConversationPool).start(userId, channel)
+      : async (userId, channel) => {
+          conversations ??= voiceStack().then((loaded) =>
+            loaded.voiceConversations({
+              config,
+              database,
+              models: loadModels,
+              embedder: createConfiguredEmbedder(config),
+              logger,
+            }),
+          );
+          return (await conversations)(userId, channel);
+        };
     const runsWorker = config.livekit !== undefined && problems.length === 0;
     if (runsWorker) await (await voiceStack()).checkWorkerHealthPort(config);
     const web = await createWebServer({
@@ -122,13 +129,22 @@ export async function serve(
     });
     await web.app.listen({ host: config.server.host, port: config.server.port });
     // Once the server answers, before the first visitor starts a conversation: the planner's
-    // statistics (db/planner-statistics.ts), the voice stack with the VAD and end-of-turn
-    // weights (part of their loading is synchronous), and a reader process's first PDF,
-    // which loads pdf.js (about a second).
+    // statistics (db/planner-statistics.ts), the conversation processes or (VOICE_PROCESSES=0)
+    // the voice stack with the VAD and end-of-turn weights (part of their loading is
+    // synchronous), and a reader process's first PDF, which loads pdf.js (about a second).
     void database
       .refreshStatistics()
       .catch((error: unknown) => logger.warn({ err: error }, 'could not refresh the planner statistics'));
-    if (!config.livekit && problems.length === 0) {
+    if (pooled) {
+      const running = new ConversationPool({ config, database, processes: config.voiceProcesses, logger });
+      pool = running;
+      metrics().includeProcesses(async () => (await running.stats()).map((stats) => stats.metrics));
+      running
+        .ready()
+        .catch((error: unknown) => logger.error({ err: error }, 'could not load the voice models'));
+    }
+    // The conversation processes warm up their own readers, which read their conversations' uploads.
+    if (!config.livekit && problems.length === 0 && !pooled) {
       loadModels().catch((error: unknown) => logger.error({ err: error }, 'could not load the voice models'));
       void warmUpPdfReading(reader).catch((error: unknown) =>
         logger.warn({ err: error }, 'could not warm up PDF reading'),
@@ -147,12 +163,15 @@ export async function serve(
       problems,
       async close() {
         await web.close();
+        await pool?.close();
+        if (pool) metrics().includeProcesses(undefined);
         await reader.close();
         await database.close();
         await tracing?.stopTracing();
       },
     };
   } catch (error) {
+    await pool?.close();
     await reader.close();
     await database.close();
     throw error;

@@ -17,15 +17,18 @@ import {
   type Check,
   type Metric,
 } from './report.ts';
-import { VoiceRig, type RigSession } from './voice-rig.ts';
+import type { Spoken } from './microphone.ts';
+import { VoiceRig, type PooledSession, type RigSession } from './voice-rig.ts';
 import { QUESTIONS } from './voice-script.ts';
 import { accountedFor } from './voice-turn.ts';
 import { whatIfFromOptions, whatIfLabel } from './what-if.ts';
 
 /**
- * `capacity`: N concurrent room-less voice sessions in this process (N = 1, 5, 10, 20,
- * 40), each speaking a few turns at staggered times, with the fakes in a process of
- * their own so that CPU and memory are the assistant's. Reports per N voice-to-voice
+ * `capacity`: N concurrent room-less voice sessions (N = 1, 5, 10, 20, 40), each speaking
+ * a few turns at staggered times, run as `npm start` runs them (in conversation
+ * processes, one per core, with the database in this process), or in this process
+ * (--processes 0), with the fakes in a process of their own so that CPU and memory are
+ * the assistant's. Reports per N voice-to-voice
  * p50/p95 (and its ratio to one session's), the framework overhead p95, CPU per session,
  * resident memory per added session, and memory after the sessions ended (leaks).
  * Run through `npm run bench` (it passes --expose-gc; without it memory is read without
@@ -34,7 +37,9 @@ import { whatIfFromOptions, whatIfLabel } from './what-if.ts';
  * Options: --levels 1,5,10,20,40 --turns 3 (per session) --baseline-turns 12 (the
  *          smallest level's sessions: the ratios divide by its p95, which 3 turns leave thin)
  *          the what-ifs of what-if.ts (e.g. --vad-per-session)
- *          --profile-level N (CPU profile of the turns at N sessions, summarised and written to bench/results)
+ *          --profile-level N (CPU profile of the turns at N sessions in this process, summarised and written to bench/results)
+ *          --processes 0,2 (conversation processes; each count is a run of every level, side by side;
+ *          default: one per core, as VOICE_PROCESSES; 0 with a what-if)
  */
 
 const { json, options } = benchArguments();
@@ -46,6 +51,15 @@ const turnsAt = (count: number) => (count === Math.min(...levels) ? baselineTurn
 const whatIf = whatIfFromOptions(options);
 const whatIfName = whatIfLabel(whatIf);
 const profileLevel = options.has('profile-level') ? numberOption(options, 'profile-level', 20) : undefined;
+// As `npm start` runs conversations (VOICE_PROCESSES: one process per core), unless a
+// what-if changes sessions in this process; 0 runs them in this process.
+const processCounts = (options.get('processes') ?? (whatIfName ? '0' : String(os.availableParallelism())))
+  .split(',')
+  .map(Number);
+const describeMode = (processes: number) =>
+  processes === 0
+    ? 'sessions in this process'
+    : `${processes} conversation process${processes > 1 ? 'es' : ''}`;
 const question = QUESTIONS[0]!;
 const audio = speechFixture(question.fixture);
 const MB = 2 ** 20;
@@ -67,8 +81,60 @@ interface TurnResult {
   overhead: number;
 }
 
+/** A session in this process, or in a conversation process (seen as the server sees it). */
+type BenchSession = RigSession | PooledSession;
+
+/**
+ * What the fakes and the configured endpointing account for in the turn whose first
+ * agent audio came at `firstFrameAt`: from the session's records in this process, from
+ * the turn's timings (the page's `turn_timings` event, sent once the turn finished) in
+ * another.
+ */
+async function accounted(session: BenchSession, spoken: Spoken, firstFrameAt: number): Promise<number> {
+  if ('records' in session) {
+    const inTurn = session.records.filter(
+      (record) => record.at >= spoken.onsetAt && record.at <= firstFrameAt,
+    );
+    const decision = inTurn.findLast((record) => record.kind === 'turn-decision');
+    const eou = inTurn.find((record) => record.kind === 'eou');
+    const final = inTurn.findLast((record) => record.kind === 'final-transcript');
+    const retrieval = inTurn.findLast((record) => record.kind === 'retrieval');
+    return accountedFor({
+      vadSpeechEnd: eou?.kind === 'eou' ? eou.at - eou.endOfUtteranceDelayMs - spoken.lastVoicedAt : 0,
+      waitMs: decision?.kind === 'turn-decision' ? decision.waitMs : 0,
+      // The embedding's round trip counts only when the retrieval began on the final
+      // transcript (the fakes run in another process here, so the rig's record says).
+      retrieval:
+        retrieval?.kind === 'retrieval' &&
+        !retrieval.reusedEmbedding &&
+        (final === undefined || retrieval.startedAt >= final.at),
+    });
+  }
+  // The turn starts where the VAD placed the end of speech, before the first audio.
+  const timing = await waitFor(
+    () =>
+      session.timings.find(({ event }) => {
+        const start = Date.parse(event.startedAt);
+        return event.modality === 'voice' && start >= spoken.onsetAt && start <= firstFrameAt;
+      })?.event,
+    5000,
+    'the turn timings',
+  );
+  const stage = (name: string) => timing.stages.find((candidate) => candidate.name === name);
+  const retrieval = stage('retrieval');
+  const transcribed = stage('transcription')?.endMs;
+  return accountedFor({
+    vadSpeechEnd: Date.parse(timing.startedAt) - spoken.lastVoicedAt,
+    waitMs: Number(stage('end_of_turn')?.detail?.waitMs ?? 0),
+    retrieval:
+      retrieval !== undefined &&
+      retrieval.detail?.embedding !== 'reused' &&
+      (transcribed === undefined || transcribed === null || retrieval.startMs >= transcribed),
+  });
+}
+
 /** One session's turns: speak, wait for the answer to play out, pause, again. */
-async function converse(session: RigSession, turns: number): Promise<TurnResult[]> {
+async function converse(session: BenchSession, turns: number): Promise<TurnResult[]> {
   const results: TurnResult[] = [];
   await sleep(Math.random() * 3000);
   for (let turn = 0; turn < turns; turn++) {
@@ -79,26 +145,12 @@ async function converse(session: RigSession, turns: number): Promise<TurnResult[
       'agent audio',
     ).catch(() => undefined);
     if (firstFrame) {
-      const inTurn = session.records.filter(
-        (record) => record.at >= spoken.onsetAt && record.at <= firstFrame.at,
-      );
-      const decision = inTurn.findLast((record) => record.kind === 'turn-decision');
-      const eou = inTurn.find((record) => record.kind === 'eou');
-      const final = inTurn.findLast((record) => record.kind === 'final-transcript');
-      const retrieval = inTurn.findLast((record) => record.kind === 'retrieval');
-      const voiceToVoice = firstFrame.at - spoken.lastVoicedAt;
-      const accounted = accountedFor({
-        vadSpeechEnd: eou?.kind === 'eou' ? eou.at - eou.endOfUtteranceDelayMs - spoken.lastVoicedAt : 0,
-        waitMs: decision?.kind === 'turn-decision' ? decision.waitMs : 0,
-        // The embedding's round trip counts only when the retrieval began on the final
-        // transcript (the fakes run in another process here, so the rig's record says).
-        retrieval:
-          retrieval?.kind === 'retrieval' &&
-          !retrieval.reusedEmbedding &&
-          (final === undefined || retrieval.startedAt >= final.at),
-      });
-      results.push({ voiceToVoice, overhead: voiceToVoice - accounted });
       await waitFor(() => Date.now() - (session.frames.at(-1)?.at ?? 0) > 400, 30_000, 'the reply to end');
+      const voiceToVoice = firstFrame.at - spoken.lastVoicedAt;
+      results.push({
+        voiceToVoice,
+        overhead: voiceToVoice - (await accounted(session, spoken, firstFrame.at)),
+      });
     }
     await sleep(500 + Math.random() * 1000);
   }
@@ -138,134 +190,174 @@ if (!globalThis.gc)
 out.write('capacity: preparing the fakes process, models and corpus...\n');
 const rig = await VoiceRig.start({ fakes: 'child', corpusChunks: 1000 });
 const userId = await rig.user('bench-capacity');
-const results: Level[] = [];
-let baseline: { rss: number; heap: number };
+interface Mode {
+  processes: number;
+  baseline: { rss: number; heap: number };
+  results: Level[];
+}
+const modes: Mode[] = [];
 try {
-  // Warm-up: a first session and turn load lazily initialised code paths and connections.
-  const warmup = await rig.startSession(userId, whatIf);
-  await converse(warmup, 1);
-  await warmup.close();
-  baseline = await settledMemory();
-  out.write(
-    `  baseline after warm-up: rss ${(baseline.rss / MB).toFixed(0)} MB, heap ${(baseline.heap / MB).toFixed(0)} MB\n`,
-  );
-
-  for (const count of levels) {
-    const before = await settledMemory();
-    const levelStarted = performance.now();
-    const sessions: RigSession[] = [];
-    for (let index = 0; index < count; index++) sessions.push(await rig.startSession(userId, whatIf));
-    const cpuBefore = process.cpuUsage();
-    const machineBefore = machineCpu();
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
-    const profileFile = path.join(RESULTS_DIRECTORY, `capacity.sessions-${count}.cpuprofile`);
-    if (count === profileLevel) await mkdir(RESULTS_DIRECTORY, { recursive: true });
-    const stopProfile = count === profileLevel ? await startCpuProfile(profileFile) : undefined;
-    const turnsStarted = performance.now();
-    const turns = (await Promise.all(sessions.map((session) => converse(session, turnsAt(count))))).flat();
-    loopDelay.disable();
-    if (stopProfile) {
-      const summary = await stopProfile();
-      out.write(`  CPU profile of ${count} sessions (${profileFile}), main thread ms by package or file:\n`);
-      for (const { where, ms } of summary) out.write(`    ${ms.toFixed(0).padStart(7)}  ${where}\n`);
-    }
-    const cpu = process.cpuUsage(cpuBefore);
-    const machineAfter = machineCpu();
-    const wallMs = performance.now() - turnsStarted;
-    const alive = await settledMemory();
-    await Promise.all(sessions.map((session) => session.close()));
-    const after = await settledMemory();
-    const level: Level = {
-      sessions: count,
-      eventLoopDelayP99: loopDelay.percentile(99) / 1e6,
-      machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
-      turns,
-      expected: count * turnsAt(count),
-      cpuPerSession: (cpu.user + cpu.system) / 1000 / wallMs / count,
-      memoryPerSession: (alive.rss - before.rss) / count,
-      rssAfter: after.rss,
-      heapAfter: after.heap,
-      seconds: (performance.now() - levelStarted) / 1000,
+  for (const processes of processCounts) {
+    const pool = processes > 0 ? await rig.startPool(processes) : undefined;
+    const startSession = (): Promise<BenchSession> =>
+      pool ? rig.startPooledSession(pool, userId) : rig.startSession(userId, whatIf);
+    const closeAll = (sessions: BenchSession[]) => Promise.all(sessions.map((session) => session.close()));
+    /** This process's memory, plus the conversation processes' resident memory. */
+    const memory = async () => {
+      const own = await settledMemory();
+      const others = pool ? await pool.stats() : [];
+      return { rss: own.rss + others.reduce((sum, stats) => sum + stats.rss, 0), heap: own.heap };
     };
-    results.push(level);
-    const v2v = turns.map((turn) => turn.voiceToVoice);
+    /** CPU time of this process and the conversation processes, in µs. */
+    const cpuTime = async () => {
+      const own = process.cpuUsage();
+      const others = pool ? await pool.stats() : [];
+      return [own, ...others.map((stats) => stats.cpu)].reduce((sum, cpu) => sum + cpu.user + cpu.system, 0);
+    };
+    // Warm-up: a first session and turn (in each process) load lazily initialised code
+    // paths and connections.
+    const warmups = await Promise.all(Array.from({ length: Math.max(1, processes) }, startSession));
+    await Promise.all(warmups.map((session) => converse(session, 1)));
+    await closeAll(warmups);
+    const baseline = await memory();
     out.write(
-      `  ${count} sessions: voice-to-voice p95 ${percentile(v2v, 95).toFixed(0)} ms (${turns.length}/${level.expected} turns answered), ` +
-        `CPU ${(level.cpuPerSession * 100).toFixed(1)}% of a core per session, ` +
-        `${(level.memoryPerSession / MB).toFixed(1)} MB per session, rss after ${(after.rss / MB).toFixed(0)} MB, ` +
-        `event loop delay p99 ${level.eventLoopDelayP99.toFixed(0)} ms, machine CPU ${(level.machineBusy * 100).toFixed(0)}% busy, ` +
-        `${level.seconds.toFixed(0)} s\n`,
+      `  ${describeMode(processes)}: baseline after warm-up: rss ${(baseline.rss / MB).toFixed(0)} MB, heap ${(baseline.heap / MB).toFixed(0)} MB\n`,
     );
+    const results: Level[] = [];
+    for (const count of levels) {
+      const before = await memory();
+      const levelStarted = performance.now();
+      const sessions: BenchSession[] = [];
+      for (let index = 0; index < count; index++) sessions.push(await startSession());
+      const cpuBefore = await cpuTime();
+      const machineBefore = machineCpu();
+      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+      loopDelay.enable();
+      const profileFile = path.join(RESULTS_DIRECTORY, `capacity.sessions-${count}.cpuprofile`);
+      const profiled = count === profileLevel && !pool;
+      if (profiled) await mkdir(RESULTS_DIRECTORY, { recursive: true });
+      const stopProfile = profiled ? await startCpuProfile(profileFile) : undefined;
+      const turnsStarted = performance.now();
+      const turns = (await Promise.all(sessions.map((session) => converse(session, turnsAt(count))))).flat();
+      loopDelay.disable();
+      if (stopProfile) {
+        const summary = await stopProfile();
+        out.write(
+          `  CPU profile of ${count} sessions (${profileFile}), main thread ms by package or file:\n`,
+        );
+        for (const { where, ms } of summary) out.write(`    ${ms.toFixed(0).padStart(7)}  ${where}\n`);
+      }
+      const cpu = (await cpuTime()) - cpuBefore;
+      const machineAfter = machineCpu();
+      const wallMs = performance.now() - turnsStarted;
+      const alive = await memory();
+      await closeAll(sessions);
+      const after = await memory();
+      const level: Level = {
+        sessions: count,
+        eventLoopDelayP99: loopDelay.percentile(99) / 1e6,
+        machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+        turns,
+        expected: count * turnsAt(count),
+        cpuPerSession: cpu / 1000 / wallMs / count,
+        memoryPerSession: (alive.rss - before.rss) / count,
+        rssAfter: after.rss,
+        heapAfter: after.heap,
+        seconds: (performance.now() - levelStarted) / 1000,
+      };
+      results.push(level);
+      const v2v = turns.map((turn) => turn.voiceToVoice);
+      out.write(
+        `  ${describeMode(processes)}, ${count} sessions: voice-to-voice p95 ${percentile(v2v, 95).toFixed(0)} ms (${turns.length}/${level.expected} turns answered), ` +
+          `CPU ${(level.cpuPerSession * 100).toFixed(1)}% of a core per session, ` +
+          `${(level.memoryPerSession / MB).toFixed(1)} MB per session, rss after ${(after.rss / MB).toFixed(0)} MB, ` +
+          `event loop delay p99 ${level.eventLoopDelayP99.toFixed(0)} ms, machine CPU ${(level.machineBusy * 100).toFixed(0)}% busy, ` +
+          `${level.seconds.toFixed(0)} s\n`,
+      );
+    }
+    modes.push({ processes, baseline, results });
+    await pool?.close();
   }
 } finally {
   await rig.close();
 }
 
-const single = results.find((level) => level.sessions === Math.min(...levels));
-const singleP95 = percentile(single?.turns.map((turn) => turn.voiceToVoice) ?? [], 95);
-const singleOverheadP95 = percentile(single?.turns.map((turn) => turn.overhead) ?? [], 95);
-const metrics: Metric[] = [
-  summarize('baseline.rss', 'MB', [baseline.rss / MB]),
-  summarize('baseline.heap', 'MB', [baseline.heap / MB]),
-];
+const metrics: Metric[] = [];
 const checks: Check[] = [];
-for (const level of results) {
-  const prefix = `sessions-${level.sessions}`;
-  const v2v = level.turns.map((turn) => turn.voiceToVoice);
-  const overhead = level.turns.map((turn) => turn.overhead);
+for (const { processes, baseline, results } of modes) {
+  const name = (what: string) => (modes.length > 1 ? `processes-${processes}.${what}` : what);
+  const label = (what: string) => (modes.length > 1 ? `${describeMode(processes)}, ${what}` : what);
+  const single = results.find((level) => level.sessions === Math.min(...levels));
+  const singleP95 = percentile(single?.turns.map((turn) => turn.voiceToVoice) ?? [], 95);
+  const singleOverheadP95 = percentile(single?.turns.map((turn) => turn.overhead) ?? [], 95);
   metrics.push(
-    summarize(`${prefix}.voice-to-voice`, 'ms', v2v, {
-      value: percentile(v2v, 95),
-      ratio: percentile(v2v, 95) / singleP95,
-    }),
-    summarize(`${prefix}.framework-overhead`, 'ms', overhead, {
-      value: percentile(overhead, 95),
-      ratio: percentile(overhead, 95) / singleOverheadP95,
-    }),
-    summarize(`${prefix}.turns-answered`, 'fraction', [level.turns.length / level.expected]),
-    summarize(`${prefix}.cpu-per-session`, 'core', [level.cpuPerSession]),
-    summarize(`${prefix}.event-loop-delay-p99`, 'ms', [level.eventLoopDelayP99]),
-    summarize(`${prefix}.machine-cpu-busy`, 'fraction', [level.machineBusy]),
-    summarize(`${prefix}.rss-per-added-session`, 'MB', [level.memoryPerSession / MB]),
-    summarize(`${prefix}.rss-after-end`, 'MB', [level.rssAfter / MB], {
-      ratio: level.rssAfter / baseline.rss,
-    }),
-    summarize(`${prefix}.heap-after-end`, 'MB', [level.heapAfter / MB], {
-      ratio: level.heapAfter / baseline.heap,
-    }),
+    summarize(name('baseline.rss'), 'MB', [baseline.rss / MB]),
+    summarize(name('baseline.heap'), 'MB', [baseline.heap / MB]),
   );
-  checks.push({
-    what: `${level.sessions} sessions: MB per added session`,
-    actual: level.memoryPerSession / MB,
-    limit: 40,
-    unit: 'MB',
-    kind: 'max',
-  });
+  for (const level of results) {
+    const prefix = name(`sessions-${level.sessions}`);
+    const v2v = level.turns.map((turn) => turn.voiceToVoice);
+    const overhead = level.turns.map((turn) => turn.overhead);
+    metrics.push(
+      summarize(`${prefix}.voice-to-voice`, 'ms', v2v, {
+        value: percentile(v2v, 95),
+        ratio: percentile(v2v, 95) / singleP95,
+      }),
+      summarize(`${prefix}.framework-overhead`, 'ms', overhead, {
+        value: percentile(overhead, 95),
+        ratio: percentile(overhead, 95) / singleOverheadP95,
+      }),
+      summarize(`${prefix}.turns-answered`, 'fraction', [level.turns.length / level.expected]),
+      summarize(`${prefix}.cpu-per-session`, 'core', [level.cpuPerSession]),
+      summarize(`${prefix}.event-loop-delay-p99`, 'ms', [level.eventLoopDelayP99]),
+      summarize(`${prefix}.machine-cpu-busy`, 'fraction', [level.machineBusy]),
+      summarize(`${prefix}.rss-per-added-session`, 'MB', [level.memoryPerSession / MB]),
+      summarize(`${prefix}.rss-after-end`, 'MB', [level.rssAfter / MB], {
+        ratio: level.rssAfter / baseline.rss,
+      }),
+      summarize(`${prefix}.heap-after-end`, 'MB', [level.heapAfter / MB], {
+        ratio: level.heapAfter / baseline.heap,
+      }),
+    );
+    checks.push({
+      what: label(`${level.sessions} sessions: MB per added session`),
+      actual: level.memoryPerSession / MB,
+      limit: 40,
+      unit: 'MB',
+      kind: 'max',
+    });
+  }
+  const twenty = results.find((level) => level.sessions === 20);
+  if (twenty) {
+    checks.push({
+      what: label('20 sessions: voice-to-voice p95 / 1 session'),
+      actual:
+        percentile(
+          twenty.turns.map((turn) => turn.voiceToVoice),
+          95,
+        ) / singleP95,
+      limit: 1.2,
+      unit: 'x',
+      kind: 'max',
+    });
+    checks.push({
+      what: label('20 sessions: turns answered'),
+      actual: twenty.turns.length / twenty.expected,
+      limit: 1,
+      unit: 'fraction',
+      kind: 'min',
+    });
+  }
+  const last = results.at(-1);
+  if (last)
+    checks.push({
+      what: label('rss after all sessions ended / baseline'),
+      actual: last.rssAfter / baseline.rss,
+      limit: 1.1,
+      unit: 'x',
+      kind: 'max',
+    });
 }
-const twenty = results.find((level) => level.sessions === 20);
-if (twenty) {
-  const p95 = percentile(
-    twenty.turns.map((turn) => turn.voiceToVoice),
-    95,
-  );
-  checks.push({
-    what: '20 sessions: voice-to-voice p95 / 1 session',
-    actual: p95 / singleP95,
-    limit: 1.2,
-    unit: 'x',
-    kind: 'max',
-  });
-}
-const last = results.at(-1);
-if (last)
-  checks.push({
-    what: 'rss after all sessions ended / baseline',
-    actual: last.rssAfter / baseline.rss,
-    limit: 1.1,
-    unit: 'x',
-    kind: 'max',
-  });
 printTable(
   `capacity${whatIfName ? ` (what-if ${whatIfName})` : ''}: ${turnsPerSession} turns per session (${baselineTurns} at the smallest level), ${((performance.now() - started) / 1000).toFixed(0)} s`,
   metrics,

@@ -1,5 +1,3 @@
-import { AudioFrame } from '@livekit/rtc-node';
-import type { PushAudioInput } from '../agent/roomless-audio.ts';
 import { loudestWindowRms } from '../test/fakes/audio-signal.ts';
 
 const FRAME_MS = 20;
@@ -48,7 +46,8 @@ export class Microphone {
   private pushed = 0;
 
   constructor(
-    private readonly input: PushAudioInput,
+    /** Where each frame goes: a session's audio input, or a conversation in another process. */
+    private readonly push: (samples: Int16Array, sampleRate: number) => void,
     private readonly sampleRate = 16_000,
   ) {}
 
@@ -94,7 +93,7 @@ export class Microphone {
     const clip = this.queue[0];
     if (!clip) {
       const samples = (this.sampleRate * FRAME_MS) / 1000;
-      this.input.pushFrame(new AudioFrame(new Int16Array(samples), this.sampleRate, 1, samples));
+      this.push(new Int16Array(samples), this.sampleRate);
       return;
     }
     const samples = (clip.sampleRate * FRAME_MS) / 1000;
@@ -105,7 +104,7 @@ export class Microphone {
     const chunk = new Int16Array(samples);
     chunk.set(clip.samples.subarray(clip.offset, clip.offset + samples));
     clip.offset += samples;
-    this.input.pushFrame(new AudioFrame(chunk, clip.sampleRate, 1, samples));
+    this.push(chunk, clip.sampleRate);
     if (loudestWindowRms(chunk, clip.sampleRate) > VOICED_RMS) {
       const now = Date.now();
       clip.spoken.onsetAt ??= now;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { voice } from '@livekit/agents';
+import { AudioFrame } from '@livekit/rtc-node';
 import * as silero from '@livekit/agents-plugin-silero';
 import { Assistant } from '../agent/assistant.ts';
 import { TURN_TAKING } from '../agent/turn-taking/decision.ts';
@@ -20,6 +21,9 @@ import { createTestDatabase, type TestDatabase } from '../test/support/database.
 import { SyntheticCorpus } from './corpus.ts';
 import { startFakesProcess } from './fakes-process.ts';
 import { Microphone } from './microphone.ts';
+import { ConversationPool } from '../web/server/conversation-pool.ts';
+import type { TurnTimingsEvent } from '../protocol/index.ts';
+import { waitFor } from '../test/support/voice-harness.ts';
 import { applyWhatIf, type WhatIf } from './what-if.ts';
 import { BLUE_VALVE_FACT, EMBEDDING_DIMENSIONS, fakesOptions, QUESTIONS } from './voice-script.ts';
 
@@ -101,6 +105,8 @@ export class VoiceRig {
         ...fakes.environment,
         EMBEDDING_DIMENSIONS: String(EMBEDDING_DIMENSIONS),
         DATA_DIR: test.dataDir,
+        // What conversation processes log (startPool); this process's sessions log through initializeAgentsLogging.
+        LOG_LEVEL: process.env.BENCH_AGENT_LOG_LEVEL ?? 'fatal',
       },
     });
     const embedder = createEmbedder({
@@ -186,7 +192,9 @@ export class VoiceRig {
     if (session.session.currentAgent instanceof Assistant)
       recordRetrievals(session.session.currentAgent, records);
     applyWhatIf(session.session, whatIf);
-    const microphone = new Microphone(input);
+    const microphone = new Microphone((samples, sampleRate) =>
+      input.pushFrame(new AudioFrame(samples, sampleRate, 1, samples.length)),
+    );
     microphone.start();
     return {
       voice: session,
@@ -201,10 +209,65 @@ export class VoiceRig {
     };
   }
 
+  /**
+   * Conversation processes as `npm start` runs them (web/server/conversation-pool.ts),
+   * querying this rig's database through this process.
+   */
+  async startPool(processes: number): Promise<ConversationPool> {
+    const pool = new ConversationPool({ config: this.config, database: this.database, processes });
+    this.pools.push(pool);
+    await pool.ready();
+    return pool;
+  }
+
+  /**
+   * A conversation in one of `pool`'s processes, as the server starts one for a page: its
+   * greeting has played out when this resolves. What it reports is what a page hears:
+   * agent audio, events, and each turn's timings.
+   */
+  async startPooledSession(pool: ConversationPool, userId: string): Promise<PooledSession> {
+    const frames: PooledSession['frames'] = [];
+    const clears: number[] = [];
+    const timings: PooledSession['timings'] = [];
+    const conversation = await pool.start(userId, {
+      send: (message) => {
+        if (message.type === 'audio_clear') clears.push(Date.now());
+        if (message.type === 'turn_timings') timings.push({ at: Date.now(), event: message });
+      },
+      sendAudio: (samples) => frames.push({ at: Date.now(), rms: rootMeanSquare(samples) }),
+    });
+    const microphone = new Microphone((samples, sampleRate) => conversation.pushAudio(samples, sampleRate));
+    microphone.start();
+    await waitFor(() => frames.length > 0 && Date.now() - frames.at(-1)!.at > 400, 20_000, 'the greeting');
+    return {
+      microphone,
+      frames,
+      clears,
+      timings,
+      async close() {
+        microphone.stop();
+        await conversation.close();
+      },
+    };
+  }
+
+  private readonly pools: ConversationPool[] = [];
+
   async close(): Promise<void> {
+    await Promise.all(this.pools.map((pool) => pool.close()));
     await this.closeFakes();
     await this.test.cleanup();
   }
+}
+
+/** A conversation in a conversation process, seen from the server's side. */
+export interface PooledSession {
+  microphone: Microphone;
+  frames: { at: number; rms: number }[];
+  clears: number[];
+  /** Each finished turn's timings (the page's `turn_timings` event), with when it arrived. */
+  timings: { at: number; event: TurnTimingsEvent }[];
+  close(): Promise<void>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseEnv } from 'node:util';
 import type { z } from 'zod';
@@ -86,6 +87,11 @@ export interface Config {
     /** Longest recording accepted, in ms (RECORDING_MAX_MINUTES). */
     readonly recordingMaxMs: number;
   };
+  /**
+   * Processes that run direct-mode conversations (VOICE_PROCESSES; default one per CPU
+   * core): 0 runs them in the server's own process. LiveKit mode has its own job processes.
+   */
+  readonly voiceProcesses: number;
   /** The reader processes that parse documents, and their per-file caps; undefined: the reader's default. */
   readonly documentReader: {
     readonly readers: number | undefined;
@@ -236,6 +242,7 @@ function buildConfig(env: Environment, cwd: string): Config {
       pdfMaxPages: env.PDF_MAX_PAGES,
       recordingMaxMs: env.RECORDING_MAX_MINUTES * 60_000,
     },
+    voiceProcesses: env.VOICE_PROCESSES ?? availableParallelism(),
     documentReader: {
       readers: env.DOCUMENT_READERS,
       timeoutMs: env.DOCUMENT_READ_TIMEOUT_MS,

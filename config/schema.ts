@@ -103,6 +103,8 @@ export const environmentSchema = z.object({
   IMAGE_MAX_PIXELS: integer(1, 1_000_000_000).default(40_000_000),
   PDF_MAX_PAGES: integer(1, 100_000).default(500),
   RECORDING_MAX_MINUTES: integer(1, 24 * 60).default(240),
+  // Unset means one per CPU core (web/server/conversation-pool.ts); 0 runs them in the server's process.
+  VOICE_PROCESSES: integer(0, 64).optional(),
   // Unset means the reader's default (ingest/document-reader.ts DEFAULT_READER_OPTIONS).
   DOCUMENT_READERS: integer(1, 256).optional(),
   DOCUMENT_READ_TIMEOUT_MS: integer(1000, 3_600_000).optional(),

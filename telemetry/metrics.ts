@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { TurnStage } from '../protocol/index.ts';
 
 /** Buckets in ms for voice stages: tens of ms (database, tools) to several seconds (a slow model). */
@@ -135,9 +135,21 @@ export class AssistantMetrics {
     return timed(operation, (ms, outcome) => this.ingestDuration.observe({ outcome }, ms));
   }
 
-  /** The text exposition format for `GET /metrics`. */
-  render(): Promise<string> {
-    return this.registry.metrics();
+  /**
+   * Other processes whose metrics `GET /metrics` adds to this one's (the conversation
+   * processes: web/server/conversation-pool.ts), as prom-client's JSON, one array each.
+   */
+  private otherProcesses: (() => Promise<object[][]>) | undefined;
+
+  includeProcesses(source: (() => Promise<object[][]>) | undefined): void {
+    this.otherProcesses = source;
+  }
+
+  /** The text exposition format for `GET /metrics`: this process's metrics, summed with the others'. */
+  async render(): Promise<string> {
+    if (!this.otherProcesses) return this.registry.metrics();
+    const others = await this.otherProcesses().catch(() => []);
+    return AggregatorRegistry.aggregate([await this.registry.getMetricsAsJSON(), ...others]).metrics();
   }
 
   get contentType(): string {

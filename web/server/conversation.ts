@@ -33,6 +33,11 @@ export interface ConversationChannel {
   send(message: ServerMessage): void;
   /** Agent audio, 16-bit mono PCM, released in real time. */
   sendAudio(samples: Int16Array, sampleRate: number): void;
+  /**
+   * The conversation stopped on its own (its process failed): tell the person `message`
+   * and close. The conversation is not to be closed again.
+   */
+  end?(message: string): void;
 }
 
 /** Starts a conversation for a user (created on first sight by the caller). */

@@ -66,6 +66,12 @@ export function serveDirectSocket(options: DirectSocketOptions): void {
       if (socket.bufferedAmount > MAX_UNSENT_AUDIO_BYTES) return;
       socket.send(Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength), { binary: true });
     },
+    end(message) {
+      // Gone already: closing the socket must not close it again.
+      conversation = undefined;
+      send({ type: 'error', message });
+      void disconnect(CloseCode.internalError, 'the conversation stopped');
+    },
   };
   const disconnect = async (code: number, reason: string) => {
     closing = true;

@@ -15,7 +15,11 @@ const answer =
     message.final &&
     (typeof text === 'string' ? message.text === text : text.test(message.text));
 
-describe('direct-mode conversations through the voice agent', () => {
+// In this process, and through a conversation process as `npm start` runs them.
+describe.each([
+  { where: 'in the server process', pool: undefined },
+  { where: 'in a conversation process', pool: { processes: 1 } },
+])('direct-mode conversations through the voice agent, $where', ({ pool }) => {
   let fakes: Fakes;
   let server: TestServer;
   beforeAll(async () => {
@@ -28,8 +32,8 @@ describe('direct-mode conversations through the voice agent', () => {
       if (last) return { text: 'I see a red square.' };
       return { text: `You said: ${request.lastUserText}` };
     };
-    server = await startVoiceTestServer(fakes);
-  });
+    server = await startVoiceTestServer(fakes, {}, pool ? { pool } : {});
+  }, 60_000);
   afterAll(async () => {
     await server?.close();
     await fakes?.close();

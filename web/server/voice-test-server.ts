@@ -2,6 +2,7 @@ import { createConfiguredEmbedder } from '../../agent/provider-settings.ts';
 import type { Fakes } from '../../test/fakes/index.ts';
 import { sharedModels } from '../../test/support/voice-harness.ts';
 import type { StartConversation } from './conversation.ts';
+import { ConversationPool, type ConversationPoolOptions } from './conversation-pool.ts';
 import { startTestServer, type TestServer } from './test-server.ts';
 import { voiceConversations } from './voice-conversation.ts';
 
@@ -12,18 +13,37 @@ import { voiceConversations } from './voice-conversation.ts';
 export async function startVoiceTestServer(
   fakes: Fakes,
   env: Record<string, string> = {},
-): Promise<TestServer> {
+  options: { pool?: PoolOptions } = {},
+): Promise<TestServer & { pool: ConversationPool | undefined }> {
   let start: StartConversation = () => Promise.reject(new Error('not ready'));
   const server = await startTestServer({
-    env: { ...fakes.environment, ...env },
+    // A conversation process logs as the configured level says (TEST_AGENT_LOG_LEVEL=info shows it).
+    env: { ...fakes.environment, LOG_LEVEL: process.env.TEST_AGENT_LOG_LEVEL ?? 'fatal', ...env },
     embeddingDimensions: fakes.openai.embedding.dimensions,
     startConversation: (userId, channel) => start(userId, channel),
   });
-  start = voiceConversations({
-    config: server.config,
-    database: server.test.database,
-    models: sharedModels,
-    embedder: createConfiguredEmbedder(server.config),
-  });
-  return server;
+  const pool = options.pool
+    ? new ConversationPool({ config: server.config, database: server.test.database, ...options.pool })
+    : undefined;
+  start =
+    pool?.start ??
+    voiceConversations({
+      config: server.config,
+      database: server.test.database,
+      models: sharedModels,
+      embedder: createConfiguredEmbedder(server.config),
+    });
+  await pool?.ready();
+  return {
+    ...server,
+    pool,
+    async close() {
+      await server.web.close();
+      await pool?.close();
+      await server.close();
+    },
+  };
 }
+
+/** Conversations in processes of their own, as `npm start` runs them (web/server/conversation-pool.ts). */
+type PoolOptions = Omit<ConversationPoolOptions, 'config' | 'database'>;

@@ -1,0 +1,311 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from 'pino';
+import type { ReceivedFile, UploadReceipt } from '../../agent/conversation-uploads.ts';
+import type { Config } from '../../config/load.ts';
+import type { Database } from '../../db/index.ts';
+import { describeDatabase, isDatabaseRequest, serveDatabase } from '../../db/remote-database.ts';
+import { AppError } from '../../protocol/index.ts';
+import type { ConversationChannel, LiveConversation, StartConversation } from './conversation.ts';
+import {
+  errorFromWire,
+  ownSamples,
+  type FromConversationProcess,
+  type ProcessStats,
+  type ReplyValue,
+  type ToConversationProcess,
+} from './conversation-process-messages.ts';
+
+/** How a conversation process is run: the commands' launcher (compiled, else under tsx). */
+const LAUNCHER = fileURLToPath(new URL('../../app/launch.mjs', import.meta.url));
+/** How long shutdown waits for a process to end its conversations (each saves a summary) before killing it. */
+const SHUTDOWN_GRACE_MS = 20_000;
+/** A process that dies this soon after it started is restarted after a growing pause (up to 30 s). */
+const EARLY_EXIT_MS = 10_000;
+
+export interface ConversationPoolOptions {
+  config: Config;
+  database: Database;
+  /** Conversation processes to run (at least 1). */
+  processes: number;
+  logger?: Logger | undefined;
+}
+
+/** Said to a page whose conversation's process stopped. */
+export const PROCESS_LOST_MESSAGE =
+  'The conversation stopped because its voice process failed. Press Connect to start a new one.';
+
+/**
+ * Direct-mode conversations spread over child processes, so that they use every core
+ * (one JavaScript thread carries the audio of every session it runs: at 20 sessions on
+ * two cores, a single process made turns 1.5x slower at the 95th percentile) and a crash
+ * ends only the conversations of the process that crashed. Each process loads the voice
+ * models once and runs many conversations; a new conversation goes to the process with
+ * the fewest. The embedded database stays in this process (only one process may open
+ * it): conversation processes query it through this one (db/remote-database.ts); with
+ * DATABASE_URL they connect to Postgres themselves.
+ */
+export class ConversationPool {
+  private readonly members: PoolMember[] = [];
+  private closing = false;
+
+  constructor(private readonly options: ConversationPoolOptions) {
+    for (let index = 0; index < Math.max(1, options.processes); index++)
+      this.members.push(new PoolMember(`voice-${index + 1}`, options, () => this.closing));
+  }
+
+  /** Resolves once every process has loaded its voice models (rejects if one could not). */
+  ready(): Promise<void> {
+    return Promise.all(this.members.map((member) => member.ready)).then(() => undefined);
+  }
+
+  readonly start: StartConversation = async (userId, channel) => {
+    if (this.closing)
+      throw new AppError('shutting-down', 'The assistant is shutting down.', {
+        userFacing: true,
+        retryable: true,
+      });
+    // The least loaded of the running processes; one being replaced only when none runs.
+    const member = this.members.reduce((least, member) => (member.weight < least.weight ? member : least));
+    return member.startConversation(userId, channel);
+  };
+
+  /** The processes' ids, in order (the capacity bench and tests watch them). */
+  get pids(): (number | undefined)[] {
+    return this.members.map((member) => member.pid);
+  }
+
+  /** Each process's CPU time, memory and Prometheus metrics (as JSON). */
+  stats(): Promise<ProcessStats[]> {
+    return Promise.all(this.members.map((member) => member.stats()));
+  }
+
+  /** Ends every process after its conversations ended (web.close() ends them first). */
+  async close(): Promise<void> {
+    this.closing = true;
+    await Promise.all(this.members.map((member) => member.shutdown()));
+  }
+}
+
+interface Session {
+  channel: ConversationChannel;
+  /** Started (a failed start is answered by its own error instead). */
+  live: boolean;
+}
+
+interface Pending {
+  resolve: (value: ReplyValue | undefined) => void;
+  reject: (error: Error) => void;
+}
+
+/** One conversation process, restarted when it dies. */
+class PoolMember {
+  private child!: ChildProcess;
+  private readonly sessions = new Map<string, Session>();
+  private readonly pending = new Map<number, Pending>();
+  private nextRequestId = 1;
+  private database!: ReturnType<typeof serveDatabase>;
+  private startedAt = 0;
+  private earlyExits = 0;
+  private exited!: Promise<void>;
+  private markReady!: () => void;
+  private failReady!: (error: Error) => void;
+  /** Settles once the current (or next) process has loaded its models. */
+  ready!: Promise<void>;
+
+  constructor(
+    private readonly name: string,
+    private readonly options: ConversationPoolOptions,
+    private readonly closing: () => boolean,
+  ) {
+    this.awaitReady();
+    this.spawn();
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Conversations it runs and those being started; far more while it is being replaced. */
+  get weight(): number {
+    return this.sessions.size + (this.child.connected ? 0 : 1000);
+  }
+
+  /** A new `ready`, settled by the next process's `ready` or `failed`, or its exit before either. */
+  private awaitReady(): void {
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.markReady = resolve;
+      this.failReady = reject;
+    });
+    // Nobody may be waiting; a failure is logged where it happens.
+    this.ready.catch(() => undefined);
+  }
+
+  private spawn(): void {
+    const { config, database, logger } = this.options;
+    this.startedAt = Date.now();
+    const child = fork(LAUNCHER, ['conversation-process'], {
+      serialization: 'advanced',
+      // The launcher picks the compiled build or tsx itself; this process's flags (a test
+      // runner's, tsx's) are not the child's.
+      execArgv: [],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    this.child = child;
+    const send = (message: unknown) => {
+      if (child.connected) child.send(message as object, (error) => error && undefined);
+    };
+    this.database = serveDatabase(database, send);
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+
+    child.on('message', (message: FromConversationProcess) => {
+      if (isDatabaseRequest(message)) return this.database.handle(message);
+      switch (message.type) {
+        case 'ready':
+          this.earlyExits = 0;
+          this.markReady();
+          return;
+        case 'failed':
+          this.failReady(
+            new AppError('voice-unavailable', message.message, { userFacing: true, retryable: true }),
+          );
+          return;
+        case 'send':
+          this.sessions.get(message.sessionId)?.channel.send(message.message);
+          return;
+        case 'audio':
+          this.sessions
+            .get(message.sessionId)
+            ?.channel.sendAudio(ownSamples(message.samples), message.sampleRate);
+          return;
+        case 'reply': {
+          const waiting = this.pending.get(message.requestId);
+          this.pending.delete(message.requestId);
+          if (message.ok) waiting?.resolve(message.value);
+          else waiting?.reject(errorFromWire(message.error));
+        }
+      }
+    });
+    child.on('error', (error) =>
+      logger?.error({ err: error, process: this.name }, 'conversation process error'),
+    );
+    child.once('exit', (code, signal) => {
+      const lost = new AppError('voice-process-lost', PROCESS_LOST_MESSAGE, {
+        userFacing: true,
+        retryable: true,
+      });
+      // Conversations waiting for this process to start are told it failed (a page can
+      // connect again); those started from now on wait for the next process.
+      this.failReady(lost);
+      for (const waiting of this.pending.values()) waiting.reject(lost);
+      this.pending.clear();
+      for (const session of this.sessions.values())
+        if (session.live) session.channel.end?.(PROCESS_LOST_MESSAGE);
+      this.sessions.clear();
+      void this.database.releaseAll();
+      if (this.closing()) return;
+      logger?.error({ process: this.name, code, signal }, 'a conversation process stopped; starting another');
+      const early = Date.now() - this.startedAt < EARLY_EXIT_MS;
+      this.earlyExits = early ? this.earlyExits + 1 : 0;
+      const pause = early ? Math.min(30_000, 500 * 2 ** this.earlyExits) : 0;
+      this.awaitReady();
+      setTimeout(() => {
+        if (!this.closing()) this.spawn();
+      }, pause).unref();
+    });
+
+    const init: ToConversationProcess = {
+      type: 'init',
+      config,
+      database: database.kind === 'embedded' ? describeDatabase(database) : null,
+      name: this.name,
+    };
+    send(init);
+  }
+
+  private post(message: ToConversationProcess): void {
+    if (this.child.connected) this.child.send(message, (error) => error && undefined);
+  }
+
+  private request(message: ToConversationProcess & { requestId: number }): Promise<ReplyValue | undefined> {
+    return new Promise((resolve, reject) => {
+      if (!this.child.connected)
+        return reject(
+          new AppError('voice-process-lost', PROCESS_LOST_MESSAGE, { userFacing: true, retryable: true }),
+        );
+      this.pending.set(message.requestId, { resolve, reject });
+      this.post(message);
+    });
+  }
+
+  private requestId(): number {
+    return this.nextRequestId++;
+  }
+
+  async startConversation(userId: string, channel: ConversationChannel): Promise<LiveConversation> {
+    const sessionId = randomUUID();
+    // Counted from now, so that conversations started together spread over the processes.
+    const session: Session = { channel, live: false };
+    this.sessions.set(sessionId, session);
+    try {
+      await this.ready;
+      const started = (await this.request({
+        type: 'start',
+        requestId: this.requestId(),
+        sessionId,
+        userId,
+      })) as {
+        conversationId: string;
+      };
+      session.live = true;
+      return this.conversation(sessionId, started.conversationId);
+    } catch (error) {
+      this.sessions.delete(sessionId);
+      throw error;
+    }
+  }
+
+  private conversation(sessionId: string, conversationId: string): LiveConversation {
+    let closed: Promise<void> | undefined;
+    return {
+      conversationId,
+      pushAudio: (samples, sampleRate) => this.post({ type: 'audio', sessionId, samples, sampleRate }),
+      sendText: (text) => this.post({ type: 'text', sessionId, text }),
+      hideCamera: () => this.post({ type: 'camera_off', sessionId }),
+      showCameraFrame: async (jpeg) => {
+        await this.request({ type: 'camera', requestId: this.requestId(), sessionId, jpeg });
+      },
+      receiveFile: async (file: ReceivedFile) =>
+        (await this.request({ type: 'file', requestId: this.requestId(), sessionId, file })) as UploadReceipt,
+      useVoice: async (voiceId) => {
+        await this.request({ type: 'voice', requestId: this.requestId(), sessionId, voiceId });
+      },
+      close: () =>
+        (closed ??= (async () => {
+          if (!this.sessions.has(sessionId)) return;
+          try {
+            await this.request({ type: 'close', requestId: this.requestId(), sessionId });
+          } catch (error) {
+            // Its process is gone, and the conversation with it.
+            if (!(error instanceof AppError && error.code === 'voice-process-lost')) throw error;
+          } finally {
+            this.sessions.delete(sessionId);
+          }
+        })()),
+    };
+  }
+
+  async stats(): Promise<ProcessStats> {
+    await this.ready;
+    return (await this.request({ type: 'stats', requestId: this.requestId() })) as ProcessStats;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.post({ type: 'shutdown' });
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), SHUTDOWN_GRACE_MS);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
