@@ -15,7 +15,10 @@ runCommand(async () => {
   console.log(
     assistant.mode === 'livekit'
       ? `Transport: LiveKit at ${config.livekit?.url}; the agent worker registers as "${config.agentName}".`
-      : 'Transport: direct WebSocket between the page and this server (set LIVEKIT_URL to use LiveKit).',
+      : 'Transport: direct WebSocket between the page and this server (set LIVEKIT_URL to use LiveKit); ' +
+          (config.voiceProcesses > 0
+            ? `conversations run in ${config.voiceProcesses} process${config.voiceProcesses > 1 ? 'es' : ''} (VOICE_PROCESSES).`
+            : 'conversations run in this process (VOICE_PROCESSES=0).'),
   );
   console.log('Capabilities:');
   for (const { name, on, detail } of describeCapabilities(config))

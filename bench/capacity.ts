@@ -37,7 +37,9 @@ import { whatIfFromOptions, whatIfLabel } from './what-if.ts';
  * Options: --levels 1,5,10,20,40 --turns 3 (per session) --baseline-turns 12 (the
  *          smallest level's sessions: the ratios divide by its p95, which 3 turns leave thin)
  *          the what-ifs of what-if.ts (e.g. --vad-per-session)
- *          --profile-level N (CPU profile of the turns at N sessions in this process, summarised and written to bench/results)
+ *          --profile-level N (CPU profile of this process during the turns at N sessions, summarised and written to bench/results)
+ *          --database postgres (a throwaway database on the server of BENCH_DATABASE_URL, default
+ *          postgres://postgres@127.0.0.1:5432/postgres; conversation processes connect to it themselves)
  *          --processes 0,2 (conversation processes; each count is a run of every level, side by side;
  *          default: one per core, as VOICE_PROCESSES; 0 with a what-if)
  */
@@ -188,7 +190,16 @@ const started = performance.now();
 if (!globalThis.gc)
   out.write('capacity: run with --expose-gc (npm run bench does) for settled memory readings\n');
 out.write('capacity: preparing the fakes process, models and corpus...\n');
-const rig = await VoiceRig.start({ fakes: 'child', corpusChunks: 1000 });
+const onPostgres = options.get('database') === 'postgres';
+// The throwaway database goes on the server the retrieval bench uses.
+if (onPostgres)
+  process.env.TEST_DATABASE_URL ??=
+    process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const rig = await VoiceRig.start({
+  fakes: 'child',
+  corpusChunks: 1000,
+  database: onPostgres ? 'postgres' : 'embedded',
+});
 const userId = await rig.user('bench-capacity');
 interface Mode {
   processes: number;
@@ -202,10 +213,10 @@ try {
     const startSession = (): Promise<BenchSession> =>
       pool ? rig.startPooledSession(pool, userId) : rig.startSession(userId, whatIf);
     const closeAll = (sessions: BenchSession[]) => Promise.all(sessions.map((session) => session.close()));
-    /** This process's memory, plus the conversation processes' resident memory. */
+    /** This process's memory, plus the conversation processes' resident memory (each after full collections). */
     const memory = async () => {
       const own = await settledMemory();
-      const others = pool ? await pool.stats() : [];
+      const others = pool ? await pool.stats({ settle: true }) : [];
       return { rss: own.rss + others.reduce((sum, stats) => sum + stats.rss, 0), heap: own.heap };
     };
     /** CPU time of this process and the conversation processes, in µs. */
@@ -234,7 +245,7 @@ try {
       const loopDelay = monitorEventLoopDelay({ resolution: 10 });
       loopDelay.enable();
       const profileFile = path.join(RESULTS_DIRECTORY, `capacity.sessions-${count}.cpuprofile`);
-      const profiled = count === profileLevel && !pool;
+      const profiled = count === profileLevel;
       if (profiled) await mkdir(RESULTS_DIRECTORY, { recursive: true });
       const stopProfile = profiled ? await startCpuProfile(profileFile) : undefined;
       const turnsStarted = performance.now();

@@ -17,7 +17,7 @@ import { resolveUser, saveDocument, type Database } from '../db/index.ts';
 import { createEmbedder, type Embedder } from '../ingest/embeddings.ts';
 import { rootMeanSquare, startFakes, type Fakes } from '../test/fakes/index.ts';
 import { embedText } from '../test/fakes/text-embedding.ts';
-import { createTestDatabase, type TestDatabase } from '../test/support/database.ts';
+import { createTestDatabase, type Backend, type TestDatabase } from '../test/support/database.ts';
 import { SyntheticCorpus } from './corpus.ts';
 import { startFakesProcess } from './fakes-process.ts';
 import { Microphone } from './microphone.ts';
@@ -74,6 +74,8 @@ export interface RigOptions {
   fakes: 'in-process' | 'child';
   /** Shared chunks in the corpus (besides the boiler manual). */
   corpusChunks: number;
+  /** The embedded database (default), or a throwaway one on TEST_DATABASE_URL's Postgres. */
+  database?: Backend;
 }
 
 export class VoiceRig {
@@ -96,7 +98,7 @@ export class VoiceRig {
     const transcript = () => holder.rig?.nextTranscript() ?? QUESTIONS[0]!.transcript;
     const [fakes, test, models] = await Promise.all([
       options.fakes === 'in-process' ? startFakes(fakesOptions(transcript)) : startFakesProcess(),
-      createTestDatabase('embedded', EMBEDDING_DIMENSIONS),
+      createTestDatabase(options.database ?? 'embedded', EMBEDDING_DIMENSIONS),
       loadSharedModels(),
     ]);
     const config = loadConfig({
@@ -105,6 +107,7 @@ export class VoiceRig {
         ...fakes.environment,
         EMBEDDING_DIMENSIONS: String(EMBEDDING_DIMENSIONS),
         DATA_DIR: test.dataDir,
+        ...(test.url ? { DATABASE_URL: test.url } : {}),
         // What conversation processes log (startPool); this process's sessions log through initializeAgentsLogging.
         LOG_LEVEL: process.env.BENCH_AGENT_LOG_LEVEL ?? 'fatal',
       },
@@ -214,7 +217,13 @@ export class VoiceRig {
    * querying this rig's database through this process.
    */
   async startPool(processes: number): Promise<ConversationPool> {
-    const pool = new ConversationPool({ config: this.config, database: this.database, processes });
+    // --expose-gc: memory readings after full collections, as in this process.
+    const pool = new ConversationPool({
+      config: this.config,
+      database: this.database,
+      processes,
+      nodeFlags: ['--expose-gc'],
+    });
     this.pools.push(pool);
     await pool.ready();
     return pool;

@@ -39,7 +39,7 @@ export const MAX_TEXT_LENGTH = 4000;
 export const CloseCode = {
   /** The client's message broke the protocol; the reason says how. */
   policyViolation: 1008,
-  /** The server could not run the conversation (setup missing, internal failure). */
+  /** The server could not run the conversation (setup missing, internal failure, its process failed). */
   internalError: 1011,
   /** The server is shutting down. */
   goingAway: 1001,

@@ -70,11 +70,14 @@ export class ConversationHost {
         this.answer(message.requestId, () => this.close(message.sessionId));
         return;
       case 'stats':
-        this.answer(message.requestId, async (): Promise<ProcessStats> => ({
-          cpu: process.cpuUsage(),
-          rss: process.memoryUsage().rss,
-          metrics: await this.options.metrics(),
-        }));
+        this.answer(message.requestId, async (): Promise<ProcessStats> => {
+          if (message.settle) await settle();
+          return {
+            cpu: process.cpuUsage(),
+            rss: process.memoryUsage().rss,
+            metrics: await this.options.metrics(),
+          };
+        });
         return;
       case 'init':
       case 'shutdown':
@@ -144,5 +147,13 @@ export class ConversationHost {
         this.options.send({ type: 'reply', requestId, ok: false, error: errorToWire(error) });
       }
     })();
+  }
+}
+
+/** Full collections, when the process runs with --expose-gc (the capacity bench's processes do). */
+async function settle(): Promise<void> {
+  for (let round = 0; round < 3 && globalThis.gc; round++) {
+    globalThis.gc();
+    await new Promise((resolve) => setTimeout(resolve, 200));
   }
 }

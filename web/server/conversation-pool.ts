@@ -30,6 +30,8 @@ export interface ConversationPoolOptions {
   /** Conversation processes to run (at least 1). */
   processes: number;
   logger?: Logger | undefined;
+  /** Node flags of the conversation processes (the capacity bench: --expose-gc). */
+  nodeFlags?: string[];
 }
 
 /** Said to a page whose conversation's process stopped. */
@@ -51,8 +53,13 @@ export class ConversationPool {
   private closing = false;
 
   constructor(private readonly options: ConversationPoolOptions) {
-    for (let index = 0; index < Math.max(1, options.processes); index++)
-      this.members.push(new PoolMember(`voice-${index + 1}`, options, () => this.closing));
+    // The first process starts alone, so that the first conversation can start sooner
+    // (loading the voice models takes a core for about a second); the others follow.
+    const first = new PoolMember('voice-1', options, () => this.closing);
+    this.members.push(first);
+    const firstSettled = first.ready.catch(() => undefined);
+    for (let index = 1; index < Math.max(1, options.processes); index++)
+      this.members.push(new PoolMember(`voice-${index + 1}`, options, () => this.closing, firstSettled));
   }
 
   /** Resolves once every process has loaded its voice models (rejects if one could not). */
@@ -66,7 +73,7 @@ export class ConversationPool {
         userFacing: true,
         retryable: true,
       });
-    // The least loaded of the running processes; one being replaced only when none runs.
+    // The least loaded of the ready processes; else one still starting; one being replaced last.
     const member = this.members.reduce((least, member) => (member.weight < least.weight ? member : least));
     return member.startConversation(userId, channel);
   };
@@ -77,8 +84,8 @@ export class ConversationPool {
   }
 
   /** Each process's CPU time, memory and Prometheus metrics (as JSON). */
-  stats(): Promise<ProcessStats[]> {
-    return Promise.all(this.members.map((member) => member.stats()));
+  stats(options: { settle?: boolean } = {}): Promise<ProcessStats[]> {
+    return Promise.all(this.members.map((member) => member.stats(options.settle ?? false)));
   }
 
   /** Ends every process after its conversations ended (web.close() ends them first). */
@@ -101,7 +108,8 @@ interface Pending {
 
 /** One conversation process, restarted when it dies. */
 class PoolMember {
-  private child!: ChildProcess;
+  private child: ChildProcess | undefined;
+  private isReady = false;
   private readonly sessions = new Map<string, Session>();
   private readonly pending = new Map<number, Pending>();
   private nextRequestId = 1;
@@ -118,18 +126,21 @@ class PoolMember {
     private readonly name: string,
     private readonly options: ConversationPoolOptions,
     private readonly closing: () => boolean,
+    /** Starts its process once this settles (now without it). */
+    after?: Promise<unknown>,
   ) {
     this.awaitReady();
-    this.spawn();
+    if (after) void after.then(() => this.closing() || this.spawn());
+    else this.spawn();
   }
 
   get pid(): number | undefined {
-    return this.child.pid;
+    return this.child?.pid;
   }
 
-  /** Conversations it runs and those being started; far more while it is being replaced. */
+  /** Conversations it runs and those being started; more while it starts, far more while it is being replaced. */
   get weight(): number {
-    return this.sessions.size + (this.child.connected ? 0 : 1000);
+    return this.sessions.size + (this.isReady ? 0 : 500) + (this.child?.connected ? 0 : 1000);
   }
 
   /** A new `ready`, settled by the next process's `ready` or `failed`, or its exit before either. */
@@ -149,7 +160,7 @@ class PoolMember {
       serialization: 'advanced',
       // The launcher picks the compiled build or tsx itself; this process's flags (a test
       // runner's, tsx's) are not the child's.
-      execArgv: [],
+      execArgv: this.options.nodeFlags ?? [],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.child = child;
@@ -164,6 +175,7 @@ class PoolMember {
       switch (message.type) {
         case 'ready':
           this.earlyExits = 0;
+          this.isReady = true;
           this.markReady();
           return;
         case 'failed':
@@ -195,6 +207,7 @@ class PoolMember {
         userFacing: true,
         retryable: true,
       });
+      this.isReady = false;
       // Conversations waiting for this process to start are told it failed (a page can
       // connect again); those started from now on wait for the next process.
       this.failReady(lost);
@@ -225,12 +238,12 @@ class PoolMember {
   }
 
   private post(message: ToConversationProcess): void {
-    if (this.child.connected) this.child.send(message, (error) => error && undefined);
+    if (this.child?.connected) this.child.send(message, (error) => error && undefined);
   }
 
   private request(message: ToConversationProcess & { requestId: number }): Promise<ReplyValue | undefined> {
     return new Promise((resolve, reject) => {
-      if (!this.child.connected)
+      if (!this.child?.connected)
         return reject(
           new AppError('voice-process-lost', PROCESS_LOST_MESSAGE, { userFacing: true, retryable: true }),
         );
@@ -296,15 +309,17 @@ class PoolMember {
     };
   }
 
-  async stats(): Promise<ProcessStats> {
+  async stats(settle: boolean): Promise<ProcessStats> {
     await this.ready;
-    return (await this.request({ type: 'stats', requestId: this.requestId() })) as ProcessStats;
+    return (await this.request({ type: 'stats', requestId: this.requestId(), settle })) as ProcessStats;
   }
 
   async shutdown(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const child = this.child;
+    // Never started (the pool closes before it did), or gone already.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     this.post({ type: 'shutdown' });
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), SHUTDOWN_GRACE_MS);
+    const timer = setTimeout(() => child.kill('SIGKILL'), SHUTDOWN_GRACE_MS);
     await this.exited;
     clearTimeout(timer);
   }

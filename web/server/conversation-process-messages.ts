@@ -29,8 +29,11 @@ export type ToConversationProcess =
   | { type: 'file'; requestId: number; sessionId: string; file: ReceivedFile }
   | { type: 'voice'; requestId: number; sessionId: string; voiceId: string }
   | { type: 'close'; requestId: number; sessionId: string }
-  /** Its Prometheus metrics as JSON (prom-client's getMetricsAsJSON), and its CPU and memory. */
-  | { type: 'stats'; requestId: number }
+  /**
+   * Its Prometheus metrics as JSON (prom-client's getMetricsAsJSON), and its CPU and
+   * memory; `settle`: memory read after full collections when it runs with --expose-gc.
+   */
+  | { type: 'stats'; requestId: number; settle?: boolean }
   /** End every conversation (saved as usual), then exit. */
   | { type: 'shutdown' };
 
