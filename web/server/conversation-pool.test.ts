@@ -88,6 +88,8 @@ describe('conversations in conversation processes', () => {
     expect(closed).toEqual({ code: 1011, reason: 'the conversation stopped' });
     expect(dead.messages).toContainEqual({ type: 'error', message: PROCESS_LOST_MESSAGE });
     expect(before).toEqual([1, 1]);
+    // Metrics answer without waiting for the process being replaced.
+    expect(await liveSessions()).toEqual([1]);
 
     // The other conversation goes on.
     alive.send({ type: 'text', text: 'Still there?' });

@@ -41,10 +41,11 @@ export const PROCESS_LOST_MESSAGE =
 /**
  * Direct-mode conversations spread over child processes, so that they use every core
  * (one JavaScript thread carries the audio of every session it runs: at 20 sessions on
- * two cores, a single process made turns 1.5x slower at the 95th percentile) and a crash
+ * two cores, a single process made voice-to-voice 1.2 to 1.6x slower at the 95th
+ * percentile) and a crash
  * ends only the conversations of the process that crashed. Each process loads the voice
- * models once and runs many conversations; a new conversation goes to the process with
- * the fewest. The embedded database stays in this process (only one process may open
+ * models once and runs many conversations; a new conversation goes to the ready process
+ * with the fewest. The embedded database stays in this process (only one process may open
  * it): conversation processes query it through this one (db/remote-database.ts); with
  * DATABASE_URL they connect to Postgres themselves.
  */
@@ -83,9 +84,14 @@ export class ConversationPool {
     return this.members.map((member) => member.pid);
   }
 
-  /** Each process's CPU time, memory and Prometheus metrics (as JSON). */
-  stats(options: { settle?: boolean } = {}): Promise<ProcessStats[]> {
-    return Promise.all(this.members.map((member) => member.stats(options.settle ?? false)));
+  /**
+   * Each ready process's CPU time, memory and Prometheus metrics (as JSON). A process
+   * that is starting or being replaced is left out rather than waited for (`GET /metrics`
+   * must answer while one is down).
+   */
+  async stats(options: { settle?: boolean } = {}): Promise<ProcessStats[]> {
+    const stats = await Promise.all(this.members.map((member) => member.stats(options.settle ?? false)));
+    return stats.filter((each) => each !== undefined);
   }
 
   /** Ends every process after its conversations ended (web.close() ends them first). */
@@ -309,9 +315,11 @@ class PoolMember {
     };
   }
 
-  async stats(settle: boolean): Promise<ProcessStats> {
-    await this.ready;
-    return (await this.request({ type: 'stats', requestId: this.requestId(), settle })) as ProcessStats;
+  /** Undefined while it is not ready; a process that dies meanwhile answers undefined too. */
+  async stats(settle: boolean): Promise<ProcessStats | undefined> {
+    if (!this.isReady) return undefined;
+    const stats = this.request({ type: 'stats', requestId: this.requestId(), settle });
+    return (await stats.catch(() => undefined)) as ProcessStats | undefined;
   }
 
   async shutdown(): Promise<void> {
