@@ -26,23 +26,24 @@ export interface ConversationHostOptions {
  */
 export class ConversationHost {
   private readonly conversations = new Map<string, Promise<LiveConversation | undefined>>();
+  /** The started ones: audio frames (50 a second each) reach them without a promise per frame. */
+  private readonly started = new Map<string, LiveConversation>();
 
   constructor(private readonly options: ConversationHostOptions) {}
-
-  get size(): number {
-    return this.conversations.size;
-  }
 
   handle(message: ToConversationProcess): void {
     switch (message.type) {
       case 'start':
         this.start(message.requestId, message.sessionId, message.userId);
         return;
-      case 'audio':
-        void this.live(message.sessionId)?.then((live) =>
-          live?.pushAudio(ownSamples(message.samples), message.sampleRate),
-        );
+      case 'audio': {
+        const samples = ownSamples(message.samples);
+        const live = this.started.get(message.sessionId);
+        if (live) live.pushAudio(samples, message.sampleRate);
+        else
+          void this.live(message.sessionId)?.then((later) => later?.pushAudio(samples, message.sampleRate));
         return;
+      }
       case 'text':
         void this.live(message.sessionId)?.then((live) => live?.sendText(message.text));
         return;
@@ -103,13 +104,15 @@ export class ConversationHost {
       started.catch(() => undefined),
     );
     started.then(
-      (live) =>
+      (live) => {
+        if (this.conversations.has(sessionId)) this.started.set(sessionId, live);
         this.options.send({
           type: 'reply',
           requestId,
           ok: true,
           value: { conversationId: live.conversationId },
-        }),
+        });
+      },
       (error: unknown) => {
         this.conversations.delete(sessionId);
         this.options.logger?.error({ err: error, sessionId }, 'could not start a conversation');
@@ -125,6 +128,7 @@ export class ConversationHost {
   private async close(sessionId: string): Promise<void> {
     const live = await this.conversations.get(sessionId);
     this.conversations.delete(sessionId);
+    this.started.delete(sessionId);
     await live?.close();
   }
 

@@ -171,7 +171,7 @@ class PoolMember {
     });
     this.child = child;
     const send = (message: unknown) => {
-      if (child.connected) child.send(message as object, (error) => error && undefined);
+      if (child.connected) child.send(message as object, ignoreSendError);
     };
     this.database = serveDatabase(database, send);
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -244,7 +244,7 @@ class PoolMember {
   }
 
   private post(message: ToConversationProcess): void {
-    if (this.child?.connected) this.child.send(message, (error) => error && undefined);
+    if (this.child?.connected) this.child.send(message, ignoreSendError);
   }
 
   private request(message: ToConversationProcess & { requestId: number }): Promise<ReplyValue | undefined> {
@@ -332,3 +332,9 @@ class PoolMember {
     clearTimeout(timer);
   }
 }
+
+/**
+ * A send to a process that just died fails; its exit is handled once, in the exit
+ * listener (one shared callback: audio is sent 50 times a second per conversation).
+ */
+function ignoreSendError(): void {}
