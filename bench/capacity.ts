@@ -38,8 +38,9 @@ import { whatIfFromOptions, whatIfLabel } from './what-if.ts';
  *          smallest level's sessions: the ratios divide by its p95, which 3 turns leave thin)
  *          the what-ifs of what-if.ts (e.g. --vad-per-session)
  *          --profile-level N (CPU profile of this process during the turns at N sessions, summarised and written to bench/results)
- *          --database postgres (a throwaway database on the server of BENCH_DATABASE_URL, default
- *          postgres://postgres@127.0.0.1:5432/postgres; conversation processes connect to it themselves)
+ *          --database embedded,postgres (one run of every mode per database, side by side; default
+ *          embedded; postgres: a throwaway database on the server of BENCH_DATABASE_URL, default
+ *          postgres://postgres@127.0.0.1:5432/postgres, which conversation processes connect to themselves)
  *          --processes 0,2 (conversation processes; each count is a run of every level, side by side;
  *          default: one per core, as VOICE_PROCESSES; 0 with a what-if)
  */
@@ -58,7 +59,7 @@ const profileLevel = options.has('profile-level') ? numberOption(options, 'profi
 const processCounts = (options.get('processes') ?? (whatIfName ? '0' : String(os.availableParallelism())))
   .split(',')
   .map(Number);
-const describeMode = (processes: number) =>
+const describeProcesses = (processes: number) =>
   processes === 0
     ? 'sessions in this process'
     : `${processes} conversation process${processes > 1 ? 'es' : ''}`;
@@ -159,6 +160,14 @@ async function converse(session: BenchSession, turns: number): Promise<TurnResul
   return results;
 }
 
+/** prom-client's `nodejs_eventloop_lag_p99_seconds` from a registry's JSON, in ms. */
+function lagP99(metrics: object[]): number {
+  const gauge = metrics.find(
+    (metric) => (metric as { name?: string }).name === 'nodejs_eventloop_lag_p99_seconds',
+  ) as { values?: { value: number }[] } | undefined;
+  return (gauge?.values?.[0]?.value ?? 0) * 1000;
+}
+
 /** Busy and total CPU time of the whole machine so far (all processes, all cores), in ms. */
 function machineCpu(): { busy: number; total: number } {
   let busy = 0;
@@ -175,6 +184,8 @@ interface Level {
   sessions: number;
   /** Event loop delay p99 during the turns: how long a ready callback waited (ms). */
   eventLoopDelayP99: number;
+  /** The conversation processes' event loop delay p99 during the turns, the worst process's (ms; 0 without). */
+  processesLoopDelayP99: number;
   /** Share of the machine's CPU busy during the turns, this process and every other. */
   machineBusy: number;
   turns: TurnResult[];
@@ -190,114 +201,147 @@ const started = performance.now();
 if (!globalThis.gc)
   out.write('capacity: run with --expose-gc (npm run bench does) for settled memory readings\n');
 out.write('capacity: preparing the fakes process, models and corpus...\n');
-const onPostgres = options.get('database') === 'postgres';
+/** Where the data lives: each is a run of its own (conversation processes connect to Postgres themselves). */
+const DATABASES = ['embedded', 'postgres'] as const;
+type DatabaseChoice = (typeof DATABASES)[number];
+const databases = (options.get('database') ?? 'embedded').split(',') as DatabaseChoice[];
+for (const choice of databases)
+  if (!DATABASES.includes(choice))
+    throw new Error(`--database ${choice}: one of ${DATABASES.join(', ')}, or several separated by commas`);
 // The throwaway database goes on the server the retrieval bench uses.
-if (onPostgres)
+if (databases.includes('postgres'))
   process.env.TEST_DATABASE_URL ??=
     process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const rig = await VoiceRig.start({
-  fakes: 'child',
-  corpusChunks: 1000,
-  database: onPostgres ? 'postgres' : 'embedded',
-});
-const userId = await rig.user('bench-capacity');
 interface Mode {
+  database: DatabaseChoice;
   processes: number;
   baseline: { rss: number; heap: number };
   results: Level[];
 }
+const describeMode = ({ database, processes }: Pick<Mode, 'database' | 'processes'>) =>
+  databases.length > 1
+    ? `${describeProcesses(processes)}, database ${database}`
+    : describeProcesses(processes);
 const modes: Mode[] = [];
-try {
-  for (const processes of processCounts) {
-    const pool = processes > 0 ? await rig.startPool(processes) : undefined;
-    const startSession = (): Promise<BenchSession> =>
-      pool ? rig.startPooledSession(pool, userId) : rig.startSession(userId, whatIf);
-    const closeAll = (sessions: BenchSession[]) => Promise.all(sessions.map((session) => session.close()));
-    /** This process's memory, plus the conversation processes' resident memory (each after full collections). */
-    const memory = async () => {
-      const own = await settledMemory();
-      const others = pool ? await pool.stats({ settle: true }) : [];
-      return { rss: own.rss + others.reduce((sum, stats) => sum + stats.rss, 0), heap: own.heap };
-    };
-    /** CPU time of this process and the conversation processes, in µs. */
-    const cpuTime = async () => {
-      const own = process.cpuUsage();
-      const others = pool ? await pool.stats() : [];
-      return [own, ...others.map((stats) => stats.cpu)].reduce((sum, cpu) => sum + cpu.user + cpu.system, 0);
-    };
-    // Warm-up: a first session and turn (in each process) load lazily initialised code
-    // paths and connections.
-    const warmups = await Promise.all(Array.from({ length: Math.max(1, processes) }, startSession));
-    await Promise.all(warmups.map((session) => converse(session, 1)));
-    await closeAll(warmups);
-    const baseline = await memory();
-    out.write(
-      `  ${describeMode(processes)}: baseline after warm-up: rss ${(baseline.rss / MB).toFixed(0)} MB, heap ${(baseline.heap / MB).toFixed(0)} MB\n`,
-    );
-    const results: Level[] = [];
-    for (const count of levels) {
-      const before = await memory();
-      const levelStarted = performance.now();
-      const sessions: BenchSession[] = [];
-      for (let index = 0; index < count; index++) sessions.push(await startSession());
-      const cpuBefore = await cpuTime();
-      const machineBefore = machineCpu();
-      const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-      loopDelay.enable();
-      const profileFile = path.join(RESULTS_DIRECTORY, `capacity.sessions-${count}.cpuprofile`);
-      const profiled = count === profileLevel;
-      if (profiled) await mkdir(RESULTS_DIRECTORY, { recursive: true });
-      const stopProfile = profiled ? await startCpuProfile(profileFile) : undefined;
-      const turnsStarted = performance.now();
-      const turns = (await Promise.all(sessions.map((session) => converse(session, turnsAt(count))))).flat();
-      loopDelay.disable();
-      if (stopProfile) {
-        const summary = await stopProfile();
-        out.write(
-          `  CPU profile of ${count} sessions (${profileFile}), main thread ms by package or file:\n`,
-        );
-        for (const { where, ms } of summary) out.write(`    ${ms.toFixed(0).padStart(7)}  ${where}\n`);
-      }
-      const cpu = (await cpuTime()) - cpuBefore;
-      const machineAfter = machineCpu();
-      const wallMs = performance.now() - turnsStarted;
-      const alive = await memory();
-      await closeAll(sessions);
-      const after = await memory();
-      const level: Level = {
-        sessions: count,
-        eventLoopDelayP99: loopDelay.percentile(99) / 1e6,
-        machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
-        turns,
-        expected: count * turnsAt(count),
-        cpuPerSession: cpu / 1000 / wallMs / count,
-        memoryPerSession: (alive.rss - before.rss) / count,
-        rssAfter: after.rss,
-        heapAfter: after.heap,
-        seconds: (performance.now() - levelStarted) / 1000,
-      };
-      results.push(level);
-      const v2v = turns.map((turn) => turn.voiceToVoice);
-      out.write(
-        `  ${describeMode(processes)}, ${count} sessions: voice-to-voice p95 ${percentile(v2v, 95).toFixed(0)} ms (${turns.length}/${level.expected} turns answered), ` +
-          `CPU ${(level.cpuPerSession * 100).toFixed(1)}% of a core per session, ` +
-          `${(level.memoryPerSession / MB).toFixed(1)} MB per session, rss after ${(after.rss / MB).toFixed(0)} MB, ` +
-          `event loop delay p99 ${level.eventLoopDelayP99.toFixed(0)} ms, machine CPU ${(level.machineBusy * 100).toFixed(0)}% busy, ` +
-          `${level.seconds.toFixed(0)} s\n`,
-      );
-    }
-    modes.push({ processes, baseline, results });
-    await pool?.close();
+for (const database of databases) {
+  const rig = await VoiceRig.start({
+    fakes: 'child',
+    corpusChunks: 1000,
+    database,
+  });
+  try {
+    const userId = await rig.user('bench-capacity');
+    for (const processes of processCounts) modes.push(await runMode(rig, userId, { database, processes }));
+  } finally {
+    await rig.close();
   }
-} finally {
-  await rig.close();
+}
+
+/** Every level, with `processes` conversation processes (0: sessions in this process). */
+async function runMode(
+  rig: VoiceRig,
+  userId: string,
+  mode: Pick<Mode, 'database' | 'processes'>,
+): Promise<Mode> {
+  const { processes } = mode;
+  const pool = processes > 0 ? await rig.startPool(processes) : undefined;
+  const startSession = (): Promise<BenchSession> =>
+    pool ? rig.startPooledSession(pool, userId) : rig.startSession(userId, whatIf);
+  const closeAll = (sessions: BenchSession[]) => Promise.all(sessions.map((session) => session.close()));
+  /** This process's memory, plus the conversation processes' resident memory (each after full collections). */
+  const memory = async () => {
+    const own = await settledMemory();
+    const others = pool ? await pool.stats({ settle: true }) : [];
+    return { rss: own.rss + others.reduce((sum, stats) => sum + stats.rss, 0), heap: own.heap };
+  };
+  /**
+   * CPU time of this process and the conversation processes, in µs, and the worst of the
+   * conversation processes' event-loop delay p99 since the previous call, in ms (prom-client's
+   * lag gauge, whose histogram each reading resets).
+   */
+  const cpuTime = async () => {
+    const own = process.cpuUsage();
+    const others = pool ? await pool.stats() : [];
+    return {
+      cpu: [own, ...others.map((stats) => stats.cpu)].reduce((sum, cpu) => sum + cpu.user + cpu.system, 0),
+      processesLoopDelayP99: Math.max(0, ...others.map((stats) => lagP99(stats.metrics))),
+    };
+  };
+  // Warm-up: a first session and turn (in each process) load lazily initialised code
+  // paths and connections.
+  const warmups = await Promise.all(Array.from({ length: Math.max(1, processes) }, startSession));
+  await Promise.all(warmups.map((session) => converse(session, 1)));
+  await closeAll(warmups);
+  const baseline = await memory();
+  out.write(
+    `  ${describeMode(mode)}: baseline after warm-up: rss ${(baseline.rss / MB).toFixed(0)} MB, heap ${(baseline.heap / MB).toFixed(0)} MB\n`,
+  );
+  const results: Level[] = [];
+  for (const count of levels) {
+    const before = await memory();
+    const levelStarted = performance.now();
+    const sessions: BenchSession[] = [];
+    for (let index = 0; index < count; index++) sessions.push(await startSession());
+    const cpuBefore = (await cpuTime()).cpu;
+    const machineBefore = machineCpu();
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    const profileFile = path.join(RESULTS_DIRECTORY, `capacity.sessions-${count}.cpuprofile`);
+    const profiled = count === profileLevel;
+    if (profiled) await mkdir(RESULTS_DIRECTORY, { recursive: true });
+    const stopProfile = profiled ? await startCpuProfile(profileFile) : undefined;
+    const turnsStarted = performance.now();
+    const turns = (await Promise.all(sessions.map((session) => converse(session, turnsAt(count))))).flat();
+    loopDelay.disable();
+    if (stopProfile) {
+      const summary = await stopProfile();
+      out.write(`  CPU profile of ${count} sessions (${profileFile}), main thread ms by package or file:\n`);
+      for (const { where, ms } of summary) out.write(`    ${ms.toFixed(0).padStart(7)}  ${where}\n`);
+    }
+    const during = await cpuTime();
+    const cpu = during.cpu - cpuBefore;
+    const machineAfter = machineCpu();
+    const wallMs = performance.now() - turnsStarted;
+    const alive = await memory();
+    await closeAll(sessions);
+    const after = await memory();
+    const level: Level = {
+      sessions: count,
+      eventLoopDelayP99: loopDelay.percentile(99) / 1e6,
+      processesLoopDelayP99: during.processesLoopDelayP99,
+      machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+      turns,
+      expected: count * turnsAt(count),
+      cpuPerSession: cpu / 1000 / wallMs / count,
+      memoryPerSession: (alive.rss - before.rss) / count,
+      rssAfter: after.rss,
+      heapAfter: after.heap,
+      seconds: (performance.now() - levelStarted) / 1000,
+    };
+    results.push(level);
+    const v2v = turns.map((turn) => turn.voiceToVoice);
+    out.write(
+      `  ${describeMode(mode)}, ${count} sessions: voice-to-voice p95 ${percentile(v2v, 95).toFixed(0)} ms (${turns.length}/${level.expected} turns answered), ` +
+        `CPU ${(level.cpuPerSession * 100).toFixed(1)}% of a core per session, ` +
+        `${(level.memoryPerSession / MB).toFixed(1)} MB per session, rss after ${(after.rss / MB).toFixed(0)} MB, ` +
+        `event loop delay p99 ${level.eventLoopDelayP99.toFixed(0)} ms${processes > 0 ? ` (conversation processes ${level.processesLoopDelayP99.toFixed(0)} ms)` : ''}, machine CPU ${(level.machineBusy * 100).toFixed(0)}% busy, ` +
+        `${level.seconds.toFixed(0)} s\n`,
+    );
+  }
+  await pool?.close();
+  return { ...mode, baseline, results };
 }
 
 const metrics: Metric[] = [];
 const checks: Check[] = [];
-for (const { processes, baseline, results } of modes) {
-  const name = (what: string) => (modes.length > 1 ? `processes-${processes}.${what}` : what);
-  const label = (what: string) => (modes.length > 1 ? `${describeMode(processes)}, ${what}` : what);
+for (const mode of modes) {
+  const { processes, database, baseline, results } = mode;
+  const modeName = [
+    ...(processCounts.length > 1 ? [`processes-${processes}`] : []),
+    ...(databases.length > 1 ? [`database-${database}`] : []),
+  ].join('.');
+  const name = (what: string) => (modeName ? `${modeName}.${what}` : what);
+  const label = (what: string) => (modes.length > 1 ? `${describeMode(mode)}, ${what}` : what);
   const single = results.find((level) => level.sessions === Math.min(...levels));
   const singleP95 = percentile(single?.turns.map((turn) => turn.voiceToVoice) ?? [], 95);
   const singleOverheadP95 = percentile(single?.turns.map((turn) => turn.overhead) ?? [], 95);
@@ -321,6 +365,13 @@ for (const { processes, baseline, results } of modes) {
       summarize(`${prefix}.turns-answered`, 'fraction', [level.turns.length / level.expected]),
       summarize(`${prefix}.cpu-per-session`, 'core', [level.cpuPerSession]),
       summarize(`${prefix}.event-loop-delay-p99`, 'ms', [level.eventLoopDelayP99]),
+      ...(processes > 0
+        ? [
+            summarize(`${prefix}.conversation-processes-event-loop-delay-p99`, 'ms', [
+              level.processesLoopDelayP99,
+            ]),
+          ]
+        : []),
       summarize(`${prefix}.machine-cpu-busy`, 'fraction', [level.machineBusy]),
       summarize(`${prefix}.rss-per-added-session`, 'MB', [level.memoryPerSession / MB]),
       summarize(`${prefix}.rss-after-end`, 'MB', [level.rssAfter / MB], {
