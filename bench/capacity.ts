@@ -20,7 +20,7 @@ import {
 import type { Spoken } from './microphone.ts';
 import { VoiceRig, type PooledSession, type RigSession } from './voice-rig.ts';
 import { QUESTIONS } from './voice-script.ts';
-import { accountedFor } from './voice-turn.ts';
+import { accountedFor, accountedFromTimings } from './voice-turn.ts';
 import { whatIfFromOptions, whatIfLabel } from './what-if.ts';
 
 /**
@@ -113,27 +113,7 @@ async function accounted(session: BenchSession, spoken: Spoken, firstFrameAt: nu
         (final === undefined || retrieval.startedAt >= final.at),
     });
   }
-  // The turn starts where the VAD placed the end of speech, before the first audio.
-  const timing = await waitFor(
-    () =>
-      session.timings.find(({ event }) => {
-        const start = Date.parse(event.startedAt);
-        return event.modality === 'voice' && start >= spoken.onsetAt && start <= firstFrameAt;
-      })?.event,
-    5000,
-    'the turn timings',
-  );
-  const stage = (name: string) => timing.stages.find((candidate) => candidate.name === name);
-  const retrieval = stage('retrieval');
-  const transcribed = stage('transcription')?.endMs;
-  return accountedFor({
-    vadSpeechEnd: Date.parse(timing.startedAt) - spoken.lastVoicedAt,
-    waitMs: Number(stage('end_of_turn')?.detail?.waitMs ?? 0),
-    retrieval:
-      retrieval !== undefined &&
-      retrieval.detail?.embedding !== 'reused' &&
-      (transcribed === undefined || transcribed === null || retrieval.startMs >= transcribed),
-  });
+  return accountedFromTimings(session, spoken, firstFrameAt);
 }
 
 /** One session's turns: speak, wait for the answer to play out, pause, again. */

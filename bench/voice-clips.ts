@@ -30,7 +30,11 @@ export function clipsOf(kind: SpeechKind): SpokenClip[] {
 }
 
 /** Speaks a clip into a session; the STT fake learns each segment's words as it starts. */
-export function speak(rig: VoiceRig, session: RigSession, clip: SpokenClip): Promise<Spoken> {
+export function speak(
+  rig: VoiceRig,
+  session: Pick<RigSession, 'microphone'>,
+  clip: SpokenClip,
+): Promise<Spoken> {
   return session.microphone.say(
     clip,
     clip.segments.map((segment) => ({ sample: segment.startSample, run: () => rig.hear(segment.text) })),

@@ -23,7 +23,8 @@ import {
   recorderMsBetween,
   recorderQueries,
 } from './recorder-cost.ts';
-import { analyzeTurn, marksBefore, stages, type TurnTimeline } from './voice-turn.ts';
+import { accountedFromTimings, analyzeTurn, marksBefore, stages, type TurnTimeline } from './voice-turn.ts';
+import type { ConversationPool } from '../web/server/conversation-pool.ts';
 
 /**
  * `voice-latency`: spoken turns through full room-less sessions (real Silero VAD, the
@@ -41,13 +42,18 @@ import { analyzeTurn, marksBefore, stages, type TurnTimeline } from './voice-tur
  * - synthetic.no-embedding-reuse: the synthetic turns without reusing an interim
  *   wording's embedding for a final that only adds words to it, for what that buys;
  * - pauses: the pause corpus (human speech pausing 300-1200 ms mid-sentence), counting
- *   the turns the agent took before the speaker finished.
+ *   the turns the agent took before the speaker finished;
+ * - synthetic.processes, human.processes: the same clips in a conversation process, as
+ *   `npm start` runs conversations (web/server/conversation-pool.ts), measured where the
+ *   server hands audio to a page; the overhead from each turn's `turn_timings` event (what
+ *   a page sees). Left out of a what-if run (what-ifs change sessions in this process).
  *
  * Options: --sessions 3 (synthetic and human) --bare-sessions 2 (no retrieval)
  *          --recorder-sessions 2 (no turn recorder) --reuse-sessions 2 (no embedding
  *          reuse) --turns 6
  *          (per session; the first is reported apart as cold) --pause-sessions 5 (the 45
- *          pause clips spread over them) --corpus 1000 --variants human,pauses (a subset)
+ *          pause clips spread over them) --process-sessions 2 (in a conversation process)
+ *          --corpus 1000 --variants human,pauses (a subset)
  *          and the what-ifs of what-if.ts.
  */
 
@@ -64,7 +70,9 @@ type VariantName =
   | 'synthetic.no-retrieval'
   | 'synthetic.no-turn-recorder'
   | 'synthetic.no-embedding-reuse'
-  | 'pauses';
+  | 'pauses'
+  | 'synthetic.processes'
+  | 'human.processes';
 interface Variant {
   name: VariantName;
   speech: SpeechKind;
@@ -72,6 +80,8 @@ interface Variant {
   retrieval: boolean;
   /** Settings this variant's sessions change (what a part costs or buys), on top of the run's. */
   whatIf?: WhatIf;
+  /** In a conversation process, as `npm start` runs conversations. */
+  pooled?: true;
 }
 const ALL_VARIANTS: Variant[] = [
   { name: 'synthetic', speech: 'synthetic', sessions: numberOption(options, 'sessions', 3), retrieval: true },
@@ -97,9 +107,18 @@ const ALL_VARIANTS: Variant[] = [
     whatIf: { noEmbeddingReuse: true },
   },
   { name: 'pauses', speech: 'pauses', sessions: numberOption(options, 'pause-sessions', 5), retrieval: true },
+  ...(['synthetic', 'human'] as const).map((speech): Variant => ({
+    name: `${speech}.processes`,
+    speech,
+    sessions: numberOption(options, 'process-sessions', 2),
+    retrieval: true,
+    pooled: true,
+  })),
 ];
 const only = options.get('variants')?.split(',');
-const VARIANTS = ALL_VARIANTS.filter((variant) => !only || only.includes(variant.name));
+const VARIANTS = ALL_VARIANTS.filter(
+  (variant) => (!only || only.includes(variant.name)) && !(variant.pooled && whatIfName),
+);
 
 // Turns without retrieval: Knowledge.retrieve answers "nothing found" at once for one
 // user; everything else (the Assistant, llmNode, the session) is unchanged.
@@ -165,6 +184,10 @@ const turns: {
   recorderQueryMs: number;
 }[] = [];
 const cutOffs: { pauseMs: number; cut: boolean }[] = [];
+/** Turns in a conversation process: what a page sees of them. */
+const pooledTurns: { variant: VariantName; cold: boolean; voiceToVoice: number; overhead: number }[] = [];
+/** One conversation process, started for the first pooled session. */
+let pool: Promise<ConversationPool> | undefined;
 const failures: string[] = [];
 
 /** The clips one session of a variant speaks in round `round`. */
@@ -177,8 +200,39 @@ function sessionClips(variant: Variant, round: number): SpokenClip[] {
   );
 }
 
+/**
+ * One session in a conversation process speaking its clips: voice-to-voice from the last
+ * voiced frame to the first agent frame the server hands to the page.
+ */
+async function conversePooled(variant: Variant, round: number): Promise<void> {
+  pool ??= rig.startPool(1);
+  const session = await rig.startPooledSession(await pool, users.retrieval);
+  for (const [index, clip] of sessionClips(variant, round).entries()) {
+    const spoken = await speak(rig, session, clip);
+    try {
+      const first = await waitFor(
+        () => session.frames.find((frame) => frame.at >= spoken.lastVoicedAt),
+        15_000,
+        'agent audio',
+      );
+      await waitFor(() => Date.now() - (session.frames.at(-1)?.at ?? 0) > 400, 20_000, 'the reply to finish');
+      const voiceToVoice = first.at - spoken.lastVoicedAt;
+      const overhead = voiceToVoice - (await accountedFromTimings(session, spoken, first.at));
+      pooledTurns.push({ variant: variant.name, cold: index === 0, voiceToVoice, overhead });
+      out.write(
+        `  ${variant.name.padEnd(22)} ${clip.id.padEnd(28)} voice-to-voice ${voiceToVoice} ms, overhead ${overhead} ms\n`,
+      );
+    } catch (error) {
+      failures.push(`${variant.name} ${clip.id}: ${(error as Error).message}`);
+    }
+    await sleep(300 + Math.random() * 500);
+  }
+  await session.close();
+}
+
 /** One session speaking its clips, one turn each. */
 async function converse(variant: Variant, round: number, whatIf: WhatIf): Promise<void> {
+  if (variant.pooled) return conversePooled(variant, round);
   const session = await rig.startSession(variant.retrieval ? users.retrieval : users.none, {
     ...whatIf,
     ...variant.whatIf,
@@ -256,6 +310,9 @@ const recorded = turns.filter(
 const v2v = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.voiceToVoice);
 const overhead = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.overhead);
 const firstToken = (timelines: TurnTimeline[]) => values(timelines, (turn) => turn.firstToken);
+/** Warm turns of a variant in a conversation process. */
+const pooledValues = (variant: VariantName, pick: 'voiceToVoice' | 'overhead') =>
+  pooledTurns.filter((turn) => turn.variant === variant && !turn.cold).map((turn) => turn[pick]);
 const cutOffRate = mean(cutOffs.map((entry) => (entry.cut ? 1 : 0)));
 
 const metrics: Metric[] = [
@@ -263,6 +320,10 @@ const metrics: Metric[] = [
   summarize('voice-to-voice.human', 'ms', v2v(human)),
   summarize('framework-overhead.synthetic', 'ms', overhead(synthetic)),
   summarize('framework-overhead.human', 'ms', overhead(human)),
+  ...(['synthetic.processes', 'human.processes'] as const).flatMap((variant) => [
+    summarize(`voice-to-voice.${variant}`, 'ms', pooledValues(variant, 'voiceToVoice')),
+    summarize(`framework-overhead.${variant}`, 'ms', pooledValues(variant, 'overhead')),
+  ]),
   summarize(
     'turn-recorder.critical-path-main-thread',
     'ms',
@@ -356,31 +417,56 @@ const limit = (what: string, actual: number, max: number, unit = 'ms'): Check =>
   unit,
   kind: 'max',
 });
+const ran = (name: VariantName) => VARIANTS.some((variant) => variant.name === name);
+/** The checks of the variants this run spoke (`--variants` may leave some out). */
 const checks: Check[] = [
-  limit('voice-to-voice p50, synthetic', p50(v2v(synthetic)), 800),
-  limit('voice-to-voice p95, synthetic', p95(v2v(synthetic)), 1300),
-  limit('voice-to-voice p50, human', p50(v2v(human)), 800),
-  limit('voice-to-voice p95, human', p95(v2v(human)), 1300),
-  limit('false cut-offs on the pause corpus', cutOffRate, 0.05, ''),
-  limit('framework overhead p50, synthetic', p50(overhead(synthetic)), 25),
-  limit('framework overhead p95, synthetic', p95(overhead(synthetic)), 60),
-  limit('framework overhead p50, human', p50(overhead(human)), 25),
-  limit('framework overhead p95, human', p95(overhead(human)), 60),
-  limit('retrieval added (p50)', p50(v2v(synthetic)) - p50(v2v(bare)), 20),
-  limit(
-    'turn recorder time on the critical path, calls and row writes (p50)',
-    p50(recorded.map((turn) => turn.recorderMs + turn.recorderQueryMs)),
-    2,
-  ),
-  limit(
-    'turn recorder cost (overhead p50)',
-    p50(overhead(synthetic)) - p50(overhead(select('synthetic.no-turn-recorder'))),
-    2,
-  ),
+  ...(['synthetic', 'human'] as const).flatMap((speech) => {
+    const timelines = speech === 'synthetic' ? synthetic : human;
+    return ran(speech)
+      ? [
+          limit(`voice-to-voice p50, ${speech}`, p50(v2v(timelines)), 800),
+          limit(`voice-to-voice p95, ${speech}`, p95(v2v(timelines)), 1300),
+          limit(`framework overhead p50, ${speech}`, p50(overhead(timelines)), 25),
+          limit(`framework overhead p95, ${speech}`, p95(overhead(timelines)), 60),
+        ]
+      : [];
+  }),
+  ...VARIANTS.filter((variant) => variant.pooled).flatMap(({ name, speech }) => {
+    const where = `${speech}, in a conversation process`;
+    return [
+      limit(`voice-to-voice p50, ${where}`, p50(pooledValues(name, 'voiceToVoice')), 800),
+      limit(`voice-to-voice p95, ${where}`, p95(pooledValues(name, 'voiceToVoice')), 1300),
+      limit(`framework overhead p50, ${where}`, p50(pooledValues(name, 'overhead')), 25),
+      limit(`framework overhead p95, ${where}`, p95(pooledValues(name, 'overhead')), 60),
+    ];
+  }),
+  ...(ran('pauses') ? [limit('false cut-offs on the pause corpus', cutOffRate, 0.05, '')] : []),
+  ...(ran('synthetic') && ran('synthetic.no-retrieval')
+    ? [limit('retrieval added (p50)', p50(v2v(synthetic)) - p50(v2v(bare)), 20)]
+    : []),
+  ...(ran('synthetic') || ran('human')
+    ? [
+        limit(
+          'turn recorder time on the critical path, calls and row writes (p50)',
+          p50(recorded.map((turn) => turn.recorderMs + turn.recorderQueryMs)),
+          2,
+        ),
+      ]
+    : []),
+  ...(ran('synthetic') && ran('synthetic.no-turn-recorder')
+    ? [
+        limit(
+          'turn recorder cost (overhead p50)',
+          p50(overhead(synthetic)) - p50(overhead(select('synthetic.no-turn-recorder'))),
+          2,
+        ),
+      ]
+    : []),
 ];
 printTable(
   `voice-latency${whatIfName ? ` (what-if ${whatIfName})` : ''}: ${synthetic.length} synthetic, ` +
-    `${human.length} human and ${bare.length} no-retrieval turns (warm), ${cutOffs.length} pause clips, ` +
+    `${human.length} human and ${bare.length} no-retrieval turns (warm), ` +
+    `${pooledTurns.filter((turn) => !turn.cold).length} in a conversation process, ${cutOffs.length} pause clips, ` +
     `${((performance.now() - started) / 1000).toFixed(0)} s`,
   metrics,
   out,
@@ -389,4 +475,4 @@ printChecks(checks, out);
 if (failures.length > 0) out.write(`\nturns without a reply: ${failures.join('; ')}\n`);
 // A what-if run does not overwrite the measurement of the configuration as it is.
 await writeResults(whatIfName ? `voice-latency.what-if-${whatIfName}` : 'voice-latency', metrics, json);
-process.exit(failures.length > (turns.length + cutOffs.length) / 4 ? 1 : 0);
+process.exit(failures.length > (turns.length + pooledTurns.length + cutOffs.length) / 4 ? 1 : 0);

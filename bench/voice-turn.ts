@@ -1,5 +1,7 @@
 import type { Fakes } from '../test/fakes/index.ts';
-import type { RigSession } from './voice-rig.ts';
+import { waitFor } from '../test/support/voice-harness.ts';
+import type { Spoken } from './microphone.ts';
+import type { PooledSession, RigSession } from './voice-rig.ts';
 import { retrievalKey } from '../agent/retrieval-prefetch.ts';
 import { TURN_TAKING } from '../agent/turn-taking/decision.ts';
 import { FAKE_LATENCY } from './voice-script.ts';
@@ -236,6 +238,45 @@ export function accountedFor(turn: {
   return turn.preemptiveTts
     ? Math.max(endpointing, pipeline + FAKE_LATENCY.ttsFirstAudio)
     : Math.max(endpointing, pipeline) + FAKE_LATENCY.ttsFirstAudio;
+}
+
+/**
+ * What the fakes and the configured endpointing account for in a turn of a conversation
+ * in a conversation process, whose first agent audio came at `firstFrameAt`: from the
+ * turn's timings (the page's `turn_timings` event, sent once the turn finished), all a
+ * page sees of it.
+ */
+export async function accountedFromTimings(
+  session: Pick<PooledSession, 'timings'>,
+  spoken: Spoken,
+  firstFrameAt: number,
+): Promise<number> {
+  // The turn starts where the VAD placed the end of speech, before the first audio.
+  const timing = await waitFor(
+    () =>
+      session.timings.find(({ event }) => {
+        const start = Date.parse(event.startedAt);
+        return event.modality === 'voice' && start >= spoken.onsetAt && start <= firstFrameAt;
+      })?.event,
+    5000,
+    'the turn timings',
+  );
+  const stage = (name: string) => timing.stages.find((candidate) => candidate.name === name);
+  const retrieval = stage('retrieval');
+  const transcribed = stage('transcription')?.endMs;
+  const turnStart = Date.parse(timing.startedAt) - spoken.lastVoicedAt;
+  return accountedFor({
+    vadSpeechEnd: turnStart,
+    // The final came sttFinal after the audio end the STT heard, which is before the last
+    // voiced frame when it took a pause inside the clip for the end.
+    sttSpeechEnd:
+      typeof transcribed === 'number' ? turnStart + transcribed - FAKE_LATENCY.sttFinal : undefined,
+    waitMs: Number(stage('end_of_turn')?.detail?.waitMs ?? 0),
+    retrieval:
+      retrieval !== undefined &&
+      retrieval.detail?.embedding !== 'reused' &&
+      (transcribed === undefined || transcribed === null || retrieval.startMs >= transcribed),
+  });
 }
 
 /** Differences between consecutive points of the critical path, for "where the time goes". */
