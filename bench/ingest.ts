@@ -25,6 +25,7 @@ import path from 'node:path';
 import { PDFParse } from 'pdf-parse';
 import sharp from 'sharp';
 import { openDatabase } from '../db/index.ts';
+import { sharedDocumentReader } from '../ingest/document-reader.ts';
 import { ingestFile, type IngestDependencies } from '../ingest/pipeline.ts';
 import { fitWithin, normalizeImage, VISION_IMAGE_BOUNDS } from '../media/index.ts';
 import { buildReportPdf } from '../test/fixtures/ingest/prose-pdf.ts';
@@ -174,3 +175,5 @@ const metrics = [...pdfResult.metrics, ...imageResult.metrics];
 printTable('ingest', metrics, out);
 printChecks([...pdfResult.checks, ...imageResult.checks], out);
 await writeResults('ingest', metrics, json);
+// The document reader's processes (ingestFile's shared reader) would keep this one alive.
+await sharedDocumentReader().close();
